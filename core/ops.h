@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every table operation as a visitor over s2pt_walk_range(). Always inline:
+ * core/template.h instantiates them once per format.
+ */
+#ifndef S2PT_CORE_OPS_H
+#define S2PT_CORE_OPS_H
+
+#include "core/check.h"
+#include "core/walk.h"
+
+static inline uint64_t s2pt_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t s2pt_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* How many 2^shift-aligned regions [a, b) touches. */
+static inline uint64_t s2pt_regions(uint64_t a, uint64_t b, unsigned shift)
+{
+	return a < b ? ((b - 1) >> shift) - (a >> shift) + 1 : 0;
+}
+
+/*
+ * Upper bound on the tables a map of [start, end) -> oa can create. A table
+ * of level-k entries spans 2^shift(k+1); one can only appear where it
+ * intersects the range. Below the largest leaf level h the range can use,
+ * only the head and tail (before the first and after the last
+ * lsize(k+1)-aligned address) need leaves of level <= k: at most one table
+ * each. Allowed leaf levels are contiguous from 0, so this holds for
+ * fresh mappings, replaced ones and split edge blocks alike.
+ */
+static inline uint64_t s2pt_map_bound(const struct s2pt *pt, uint64_t start, uint64_t end,
+				      uint64_t oa, unsigned flags)
+{
+	unsigned top = pt->levels - 1, h = 0, k;
+	uint64_t n = 0;
+
+	if (flags & S2PT_MAP_HUGE)
+		for (h = top; h > 0; h--)
+			if (s2pt_leaf_ok(pt, h) && !((start ^ oa) & (s2pt_lsize(h) - 1)))
+				break;
+	for (k = 0; k < top; k++) {
+		unsigned sh = s2pt_shift(k + 1);
+		uint64_t span = 1ull << sh;
+
+		if (k < h) {
+			uint64_t head = s2pt_min(end, (start + span - 1) & ~(span - 1));
+			uint64_t tail = s2pt_max(start, end & ~(span - 1));
+
+			n += s2pt_regions(start, head, sh) + s2pt_regions(tail, end, sh);
+		} else {
+			n += s2pt_regions(start, end, sh);
+		}
+	}
+	return n;
+}
+
+/* Tables to split edge blocks of [start, end): one per level per unaligned edge. */
+static inline uint64_t s2pt_edge_bound(const struct s2pt *pt, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k + 1 < pt->levels; k++) {
+		uint64_t m = s2pt_lsize(k + 1) - 1;
+
+		n += !!(start & m) + !!(end & m);
+	}
+	return n;
+}
+
+/* map */
+
+struct s2pt_map_data {
+	uint64_t delta;		/* oa - ia, index space */
+	uint32_t prot;
+	unsigned flags;
+	uint64_t failed_at;	/* -EEXIST: where */
+	struct s2pt_op *op;
+};
+
+static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					     const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_map_data *d = data;
+	unsigned l = c->level;
+	uint64_t cur = s2pt_max(c->addr, c->start), oa = cur + d->delta, pa;
+	bool replace = d->flags & S2PT_MAP_REPLACE;
+
+	if (cur == c->addr && c->addr + s2pt_lsize(l) <= c->end && s2pt_leaf_ok(pt, l) &&
+	    (l == 0 || (d->flags & S2PT_MAP_HUGE)) && !(oa & (s2pt_lsize(l) - 1))) {
+		uint64_t new = f->pte_leaf(oa, d->prot, l);
+
+		switch (c->kind) {
+		case S2PT_NONE:
+			s2pt_pte_write(c->ptep, new);
+			return 0;
+		case S2PT_LEAF:
+			if (!replace)
+				break;
+			if (new != c->old)
+				s2pt_replace(f, pt, d->op, c, new,
+					     f->pte_addr(c->old, l) != oa ||
+					     ((f->pte_prot(c->old, l) ^ d->prot) & S2PT_MT_MASK),
+					     (int)l);
+			return 0;
+		case S2PT_TABLE:
+			if (!replace)	/* map below; any mapping there is -EEXIST */
+				return 0;
+			pa = f->pte_addr(c->old, l);
+			s2pt_replace(f, pt, d->op, c, new, true, -1);
+			s2pt_free_subtree(f, pt, d->op, (uint64_t *)s2pt_p2v(pt, pa), pa, l - 1);
+			return 0;
+		}
+	} else {
+		switch (c->kind) {
+		case S2PT_NONE:
+			s2pt_table_new(f, pt, l - 1, &pa);
+			s2pt_pte_write(c->ptep, f->pte_table(pa, l));
+			return 0;
+		case S2PT_LEAF:
+			if (!replace)
+				break;
+			s2pt_split_block(f, pt, d->op, c);
+			return 0;
+		case S2PT_TABLE:
+			return 0;
+		}
+	}
+	d->failed_at = cur;
+	return -EEXIST;
+}
+
+/* unmap */
+
+static s2pt_always_inline int s2pt_unmap_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_op *op = data;
+	unsigned l = c->level;
+
+	if (c->visit == S2PT_WALK_TABLE_POST) {
+		uint64_t pa = f->pte_addr(c->old, l);
+		uint64_t *t = (uint64_t *)s2pt_p2v(pt, pa);
+		unsigned hint = s2pt_idx(pt, s2pt_max(c->start, c->addr), l - 1);
+
+		if (!s2pt_ctx_covered(c) && !s2pt_table_empty(f, pt, t, l - 1, hint))
+			return 0;
+		s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
+		s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), -1);
+		s2pt_op_defer(pt, op, t, pa, l - 1);
+		return 0;
+	}
+	if (c->kind != S2PT_LEAF)
+		return 0;
+	if (!s2pt_ctx_covered(c)) {
+		s2pt_split_block(f, pt, op, c);
+		return 0;
+	}
+	s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
+	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), (int)l);
+	return 0;
+}
+
+static s2pt_always_inline void s2pt_unmap_range(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						struct s2pt_op *op, uint64_t start, uint64_t end)
+{
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_POST,
+			s2pt_unmap_visit, op);
+}
+
+static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					  uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
+					  unsigned flags)
+{
+	struct s2pt_map_data d = { .prot = prot, .flags = flags };
+	uint64_t start, end;
+	struct s2pt_op op;
+	int ret;
+
+	if (flags & ~(S2PT_MAP_HUGE | S2PT_MAP_REPLACE))
+		return -EINVAL;
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)) ||
+	    (ret = s2pt_check_oa(pt, oa, size)) || (ret = s2pt_check_prot(f, prot)))
+		return ret;
+	ret = s2pt_spare_need(pt, s2pt_map_bound(pt, start, end, oa, flags));
+	if (ret)
+		return ret;
+	s2pt_op_init(&op);
+	d.delta = oa - start;
+	d.op = &op;
+	ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
+			      s2pt_map_visit, &d);
+	/* -EEXIST comes only without REPLACE, so all of [start, failed_at)
+	 * was empty before: removing it restores the table exactly */
+	if (ret == -EEXIST && d.failed_at > start)
+		s2pt_unmap_range(f, pt, &op, start, d.failed_at);
+	s2pt_op_finish(pt, &op);
+	return ret;
+}
+
+static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					    uint64_t ia, uint64_t size)
+{
+	uint64_t start, end;
+	struct s2pt_op op;
+	int ret;
+
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+		return ret;
+	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt, start, end));
+	if (ret)
+		return ret;
+	s2pt_op_init(&op);
+	s2pt_unmap_range(f, pt, &op, start, end);
+	s2pt_op_finish(pt, &op);
+	return 0;
+}
+
+/* protect */
+
+struct s2pt_protect_data {
+	uint32_t prot;
+	struct s2pt_op *op;
+};
+
+static s2pt_always_inline int s2pt_protect_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						 const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_protect_data *d = data;
+	const uint32_t grow = S2PT_R | S2PT_W | S2PT_PROT_EXEC;
+	unsigned l = c->level;
+	uint32_t old;
+	uint64_t new;
+
+	if (c->kind != S2PT_LEAF)
+		return 0;
+	if (!s2pt_ctx_covered(c)) {
+		s2pt_split_block(f, pt, d->op, c);
+		return 0;
+	}
+	old = f->pte_prot(c->old, l);
+	new = f->pte_leaf(f->pte_addr(c->old, l), d->prot, l) | (c->old & f->hw_bits);
+	if (new == c->old)
+		return 0;
+	/* adding access needs no invalidation (a stale entry only faults
+	 * spuriously); removing any, or another attribute change, does */
+	if ((old & ~d->prot) || ((old ^ d->prot) & ~grow))
+		s2pt_replace(f, pt, d->op, c, new, (old ^ d->prot) & S2PT_MT_MASK, (int)l);
+	else
+		s2pt_pte_write(c->ptep, new);
+	return 0;
+}
+
+static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					      uint64_t ia, uint64_t size, uint32_t prot)
+{
+	struct s2pt_op op;
+	struct s2pt_protect_data d = { .prot = prot, .op = &op };
+	uint64_t start, end;
+	int ret;
+
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)) ||
+	    (ret = s2pt_check_prot(f, prot)))
+		return ret;
+	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt, start, end));
+	if (ret)
+		return ret;
+	s2pt_op_init(&op);
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_protect_visit, &d);
+	s2pt_op_finish(pt, &op);
+	return 0;
+}
+
+/* split */
+
+struct s2pt_split_data {
+	unsigned target;	/* leaf level to reach */
+	uint64_t need;		/* counting pass: tables needed */
+	struct s2pt_op *op;
+};
+
+static s2pt_always_inline int s2pt_split_count(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_split_data *d = data;
+	uint64_t a = s2pt_max(c->start, c->addr);
+	uint64_t b = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
+
+	(void)f;
+	(void)pt;
+	if (c->kind == S2PT_LEAF)
+		for (unsigned k = d->target; k < c->level; k++)
+			d->need += s2pt_regions(a, b, s2pt_shift(k + 1));
+	return 0;
+}
+
+static s2pt_always_inline int s2pt_split_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_split_data *d = data;
+
+	if (c->kind == S2PT_LEAF && c->level > d->target)
+		s2pt_split_block(f, pt, d->op, c);
+	return 0;
+}
+
+static s2pt_always_inline int s2pt_do_split(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					    uint64_t ia, uint64_t size, uint64_t leaf_size)
+{
+	struct s2pt_op op;
+	struct s2pt_split_data d = { .op = &op };
+	uint64_t start, end;
+	int ret;
+
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+		return ret;
+	while (d.target < pt->levels && s2pt_lsize(d.target) != leaf_size)
+		d.target++;
+	if (d.target == pt->levels || !s2pt_leaf_ok(pt, d.target))
+		return -EINVAL;
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_split_count, &d);
+	ret = s2pt_spare_need(pt, d.need);
+	if (ret)
+		return ret;
+	s2pt_op_init(&op);
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_split_visit, &d);
+	s2pt_op_finish(pt, &op);
+	return 0;
+}
+
+/* collapse */
+
+static s2pt_always_inline int s2pt_collapse_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						  const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_op *op = data;
+	unsigned l = c->level;
+	uint64_t pa, base, step = s2pt_lsize(l - 1), hw = 0, *t;
+	uint32_t prot;
+
+	if (!s2pt_leaf_ok(pt, l) || !s2pt_ctx_covered(c))
+		return 0;
+	pa = f->pte_addr(c->old, l);
+	t = (uint64_t *)s2pt_p2v(pt, pa);
+	if (s2pt_kind_of(f, pt, t[0], l - 1) != S2PT_LEAF)
+		return 0;
+	base = f->pte_addr(t[0], l - 1);
+	prot = f->pte_prot(t[0], l - 1);
+	if (base & (s2pt_lsize(l) - 1))
+		return 0;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t e = s2pt_pte_read(t + i);
+
+		if (s2pt_kind_of(f, pt, e, l - 1) != S2PT_LEAF ||
+		    f->pte_addr(e, l - 1) != base + i * step || f->pte_prot(e, l - 1) != prot)
+			return 0;
+		hw |= e & f->hw_bits;
+	}
+	/* hardware A/D of any page carries over to the block: nothing lost */
+	s2pt_replace(f, pt, op, c, f->pte_leaf(base, prot, l) | hw, true, -1);
+	s2pt_op_defer(pt, op, t, pa, l - 1);
+	return 0;
+}
+
+static s2pt_always_inline int s2pt_do_collapse(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       uint64_t ia, uint64_t size)
+{
+	uint64_t start, end;
+	struct s2pt_op op;
+	int ret;
+
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+		return ret;
+	s2pt_op_init(&op);
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_TABLE_POST, s2pt_collapse_visit, &op);
+	s2pt_op_finish(pt, &op);
+	return 0;
+}
+
+/* readers */
+
+static s2pt_always_inline void s2pt_leaf_fill(const struct s2pt_fmt_desc *f, uint64_t pte,
+					      unsigned level, uint64_t offset,
+					      struct s2pt_leaf *out)
+{
+	out->size = s2pt_lsize(level);
+	out->oa = f->pte_addr(pte, level) + (offset & (out->size - 1));
+	out->level = level;
+	out->prot = f->pte_prot(pte, level);
+	out->pte = pte;
+}
+
+static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					     uint64_t ia, struct s2pt_leaf *out)
+{
+	uint64_t a, limit, *t = pt->root;
+	unsigned l = pt->levels - 1;
+	int ret = s2pt_check_ia(pt, f->flags, ia, &a, &limit);
+
+	if (ret)
+		return ret;
+	for (;;) {
+		uint64_t e = s2pt_pte_read(t + s2pt_idx(pt, a, l));
+
+		switch (s2pt_kind_of(f, pt, e, l)) {
+		case S2PT_NONE:
+			return -ENOENT;
+		case S2PT_LEAF:
+			s2pt_leaf_fill(f, e, l, a, out);
+			return 0;
+		case S2PT_TABLE:
+			t = (uint64_t *)s2pt_p2v(pt, f->pte_addr(e, l));
+			if (s2pt_unlikely(!t))
+				return -EFAULT;
+			l--;
+			break;
+		}
+	}
+}
+
+struct s2pt_user_walk {
+	s2pt_visit_fn fn;
+	void *arg;
+};
+
+static s2pt_always_inline int s2pt_user_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					      const struct s2pt_ctx *c, void *data)
+{
+	struct s2pt_user_walk *w = data;
+	struct s2pt_leaf leaf;
+	struct s2pt_visit v = {
+		.ia = s2pt_ia_out(pt, f->flags, c->addr),
+		.size = s2pt_ctx_size(c),
+		.level = c->level,
+		.kind = c->visit,
+		.pte = c->old,
+	};
+
+	if (c->kind == S2PT_NONE)
+		return 0;
+	if (c->kind == S2PT_LEAF) {
+		s2pt_leaf_fill(f, c->old, c->level, 0, &leaf);
+		v.leaf = &leaf;
+	} else {
+		v.table_pa = f->pte_addr(c->old, c->level);
+	}
+	return w->fn(&v, w->arg);
+}
+
+static s2pt_always_inline int s2pt_do_walk(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					   uint64_t ia, uint64_t size, unsigned flags,
+					   s2pt_visit_fn fn, void *arg)
+{
+	struct s2pt_user_walk w = { .fn = fn, .arg = arg };
+	uint64_t start, end;
+	int ret;
+
+	if (!fn || (flags & ~(S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_TABLE_POST)))
+		return -EINVAL;
+	ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end);
+	if (ret)
+		return ret;
+	return s2pt_walk_range(f, pt, start, end, flags, s2pt_user_visit, &w);
+}
+
+static s2pt_always_inline void s2pt_do_free_tree(const struct s2pt_fmt_desc *f, struct s2pt *pt)
+{
+	unsigned top = pt->levels - 1, n = (unsigned)(pt->root_bytes / sizeof(uint64_t));
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t e = pt->root[i], pa;
+
+		if (s2pt_kind_of(f, pt, e, top) != S2PT_TABLE)
+			continue;
+		pa = f->pte_addr(e, top);
+		s2pt_free_subtree(f, pt, NULL, (uint64_t *)s2pt_p2v(pt, pa), pa, top - 1);
+	}
+}
+
+#endif /* S2PT_CORE_OPS_H */

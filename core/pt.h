@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct s2pt and the core's internal, non-instantiated helpers: spare-page
+ * pool, per-operation invalidation batch and deferred table release.
+ */
+#ifndef S2PT_CORE_PT_H
+#define S2PT_CORE_PT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/fmt.h"
+
+#define S2PT_HIDDEN __attribute__((visibility("hidden")))
+#define s2pt_always_inline inline __attribute__((always_inline))
+#define s2pt_likely(x) __builtin_expect(!!(x), 1)
+#define s2pt_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Operations a format's instantiation of the core provides. */
+struct s2pt_fmt_ops {
+	int (*map)(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size,
+		   uint32_t prot, unsigned flags);
+	int (*unmap)(struct s2pt *pt, uint64_t ia, uint64_t size);
+	int (*protect)(struct s2pt *pt, uint64_t ia, uint64_t size, uint32_t prot);
+	int (*lookup)(struct s2pt *pt, uint64_t ia, struct s2pt_leaf *out);
+	int (*walk)(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned flags,
+		    s2pt_visit_fn fn, void *arg);
+	int (*split)(struct s2pt *pt, uint64_t ia, uint64_t size, uint64_t leaf_size);
+	int (*collapse)(struct s2pt *pt, uint64_t ia, uint64_t size);
+	void (*free_tree)(struct s2pt *pt);	/* every table below the root */
+};
+
+/* A spare table page waiting in the pool; the link lives in the page. */
+struct s2pt_spare {
+	struct s2pt_spare *next;
+	uint64_t pa;
+};
+
+struct s2pt {
+	const struct s2pt_fmt *fmt;
+	uint64_t *root;
+	uint64_t root_pa;
+	size_t root_bytes;
+	unsigned levels;		/* root is level levels - 1 */
+	unsigned ia_bits, oa_bits;
+	uint64_t leaf_levels;		/* bit l: a leaf may live at level l */
+	unsigned flags;			/* S2PT_OPT_* */
+	bool read_only;			/* s2pt_attach() */
+	bool linear;			/* va = pa + p2v_off for every table page */
+	intptr_t p2v_off;
+	const struct s2pt_mm_ops *mm;
+	void *mm_ctx;
+	void (*invalidate)(void *ctx, uint64_t ia, uint64_t size, int level);
+	void *inv_ctx;
+	uint64_t empty[S2PT_MAX_LEVELS];	/* the not-present value per level */
+	uint64_t table_pages[S2PT_MAX_LEVELS];
+	struct s2pt_spare *spare;
+	uint64_t nspare;
+};
+
+/* Tables waiting for the invalidation before they may be released. */
+#define S2PT_OP_DEFER 32
+
+/* One mutating operation's bookkeeping: the range to invalidate and the
+ * table pages to release after that. Lives on the caller's stack. */
+struct s2pt_op {
+	uint64_t inv_start, inv_end;	/* index space; start == end: nothing */
+	int inv_level;			/* -1: mixed levels or a table unlinked */
+	unsigned ndefer;
+	struct {
+		void *va;
+		uint64_t pa;
+		unsigned level;
+	} defer[S2PT_OP_DEFER];
+};
+
+/* Keep at most this many spare pages between operations. */
+#define S2PT_SPARE_KEEP 16
+
+S2PT_HIDDEN int s2pt_spare_topup(struct s2pt *pt, uint64_t n);
+S2PT_HIDDEN void s2pt_spare_trim(struct s2pt *pt);
+S2PT_HIDDEN struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt);
+S2PT_HIDDEN void s2pt_op_flush(struct s2pt *pt, struct s2pt_op *op);
+S2PT_HIDDEN void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level);
+S2PT_HIDDEN void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level);
+S2PT_HIDDEN void *s2pt_p2v_slow(const struct s2pt *pt, uint64_t pa);
+
+static inline unsigned s2pt_shift(unsigned level)
+{
+	return S2PT_PAGE_SHIFT + S2PT_LEVEL_BITS * level;
+}
+
+static inline uint64_t s2pt_lsize(unsigned level)
+{
+	return 1ull << s2pt_shift(level);
+}
+
+/* An index-space address as the caller sees it: sign-extended for
+ * first-stage formats. */
+static inline uint64_t s2pt_ia_out(const struct s2pt *pt, unsigned fmt_flags, uint64_t idx)
+{
+	unsigned b = pt->ia_bits;
+
+	if ((fmt_flags & S2PT_FMT_CANONICAL) && (idx >> (b - 1)) & 1)
+		return idx | ~((1ull << b) - 1);
+	return idx;
+}
+
+static inline void *s2pt_p2v(const struct s2pt *pt, uint64_t pa)
+{
+	if (s2pt_likely(pt->linear))
+		return (void *)(uintptr_t)(pa + (uint64_t)pt->p2v_off);
+	return s2pt_p2v_slow(pt, pa);
+}
+
+#endif /* S2PT_CORE_PT_H */

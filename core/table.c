@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Table life cycle (create, attach, destroy, info) and the core's
+ * out-of-line helpers: spare-page pool, invalidation, table release.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/mm.h"
+#include "core/pt.h"
+
+static void s2pt_no_invalidate(void *ctx, uint64_t ia, uint64_t size, int level)
+{
+	(void)ctx;
+	(void)ia;
+	(void)size;
+	(void)level;
+}
+
+int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
+{
+	while (pt->nspare < n) {
+		struct s2pt_spare *s;
+		uint64_t pa;
+
+		s = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &pa);
+		if (!s) {
+			s2pt_spare_trim(pt);
+			return -ENOMEM;
+		}
+		s->next = pt->spare;
+		s->pa = pa;
+		pt->spare = s;
+		pt->nspare++;
+	}
+	return 0;
+}
+
+static void s2pt_spare_drain(struct s2pt *pt, uint64_t keep)
+{
+	while (pt->nspare > keep) {
+		struct s2pt_spare *s = pt->spare;
+
+		pt->spare = s->next;
+		pt->nspare--;
+		pt->mm->free(pt->mm_ctx, s, s->pa, S2PT_PAGE_SIZE);
+	}
+}
+
+void s2pt_spare_trim(struct s2pt *pt)
+{
+	s2pt_spare_drain(pt, S2PT_SPARE_KEEP);
+}
+
+/* Every op tops the pool up to a proven bound first; getting here is a bug
+ * in that bound, and continuing could only corrupt the table. */
+struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt)
+{
+	(void)pt;
+	fprintf(stderr, "s2pt: internal error: spare-page bound exceeded\n");
+	abort();
+}
+
+void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level)
+{
+	pt->invalidate(pt->inv_ctx, s2pt_ia_out(pt, pt->fmt->desc->flags, idx), size, level);
+}
+
+void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level)
+{
+	(void)level;
+	pt->mm->free(pt->mm_ctx, va, pa, S2PT_PAGE_SIZE);
+}
+
+void s2pt_op_flush(struct s2pt *pt, struct s2pt_op *op)
+{
+	if (op->inv_start != op->inv_end)
+		s2pt_invalidate_now(pt, op->inv_start, op->inv_end - op->inv_start, op->inv_level);
+	for (unsigned i = 0; i < op->ndefer; i++)
+		s2pt_table_release(pt, op->defer[i].va, op->defer[i].pa, op->defer[i].level);
+	op->inv_start = op->inv_end = 0;
+	op->ndefer = 0;
+}
+
+void *s2pt_p2v_slow(const struct s2pt *pt, uint64_t pa)
+{
+	return pt->mm->phys_to_virt(pt->mm_ctx, pa);
+}
+
+/* Options as the caller's struct gives them: fields past opts->sz read as
+ * zero; a larger struct must have zeros past ours (libbpf's rule). */
+static int s2pt_opts_read(const struct s2pt_opts *in, struct s2pt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!in)
+		return 0;
+	if (in->sz < sizeof(in->sz))
+		return -EINVAL;
+	if (in->sz > sizeof(*o)) {
+		const unsigned char *p = (const unsigned char *)in;
+
+		for (size_t i = sizeof(*o); i < in->sz; i++)
+			if (p[i])
+				return -EINVAL;
+	}
+	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
+	return 0;
+}
+
+/* opts.leaf_sizes as a mask of levels: 4 KiB, and no gaps (hardware that
+ * lacks a size lacks all larger ones), and only sizes the format has. */
+static int s2pt_leaf_levels(const struct s2pt_fmt_desc *d, unsigned levels, uint64_t sizes,
+			    uint64_t *out)
+{
+	uint64_t fmt = d->leaf_levels & ((1ull << levels) - 1), m = 0;
+
+	if (!sizes) {
+		*out = fmt;
+		return 0;
+	}
+	for (unsigned l = 0; l < levels; l++)
+		if (sizes & s2pt_lsize(l))
+			m |= 1ull << l;
+	if (sizes != 0 && (m & ~fmt))
+		return -EINVAL;
+	for (unsigned l = 0; l < levels; l++)
+		sizes &= ~s2pt_lsize(l);
+	if (sizes || !(m & 1) || (m & (m + 1)))
+		return -EINVAL;
+	*out = m;
+	return 0;
+}
+
+static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, struct s2pt **out,
+		      struct s2pt **ptp)
+{
+	const struct s2pt_fmt_desc *d;
+	struct s2pt_opts o;
+	struct s2pt *pt;
+	unsigned top;
+	int ret;
+
+	if (!fmt || !out)
+		return -EINVAL;
+	d = fmt->desc;
+	ret = s2pt_opts_read(in, &o);
+	if (ret)
+		return ret;
+	if (o.flags & ~(unsigned)S2PT_OPT_SINGLE_WRITER)
+		return -EINVAL;
+	if (!o.ia_bits)
+		o.ia_bits = d->ia_bits;
+	if (o.ia_bits < d->ia_bits_min || o.ia_bits > d->ia_bits_max)
+		return -EINVAL;
+	if (o.mm && (!o.mm->zalloc || !o.mm->free || !o.mm->phys_to_virt))
+		return -EINVAL;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pt->fmt = fmt;
+	pt->ia_bits = o.ia_bits;
+	pt->oa_bits = d->oa_bits;
+	pt->levels = d->levels_for ? d->levels_for(o.ia_bits) : d->levels;
+	top = pt->levels - 1;
+	ret = s2pt_leaf_levels(d, pt->levels, o.leaf_sizes, &pt->leaf_levels);
+	if (ret) {
+		free(pt);
+		return ret;
+	}
+	pt->root_bytes = sizeof(uint64_t) << (o.ia_bits - s2pt_shift(top));
+	if (pt->root_bytes < S2PT_PAGE_SIZE)
+		pt->root_bytes = S2PT_PAGE_SIZE;
+	pt->flags = o.flags;
+	pt->mm = o.mm ? o.mm : &s2pt_heap_mm;
+	pt->mm_ctx = o.mm_ctx;
+	pt->linear = s2pt_mm_linear(pt->mm, pt->mm_ctx, &pt->p2v_off);
+	pt->invalidate = o.invalidate ? o.invalidate : s2pt_no_invalidate;
+	pt->inv_ctx = o.inv_ctx;
+	*ptp = pt;
+	return 0;
+}
+
+int s2pt_create(const struct s2pt_fmt *fmt, const struct s2pt_opts *opts, struct s2pt **out)
+{
+	struct s2pt *pt;
+	int ret = s2pt_setup(fmt, opts, out, &pt);
+
+	if (ret)
+		return ret;
+	pt->root = pt->mm->zalloc(pt->mm_ctx, pt->root_bytes, &pt->root_pa);
+	if (!pt->root) {
+		free(pt);
+		return -ENOMEM;
+	}
+	pt->table_pages[pt->levels - 1] = pt->root_bytes / S2PT_PAGE_SIZE;
+	*out = pt;
+	return 0;
+}
+
+int s2pt_attach(const struct s2pt_fmt *fmt, uint64_t root_pa, const struct s2pt_opts *opts,
+		struct s2pt **out)
+{
+	struct s2pt *pt;
+	int ret = s2pt_setup(fmt, opts, out, &pt);
+
+	if (ret)
+		return ret;
+	if (root_pa & (S2PT_PAGE_SIZE - 1)) {
+		free(pt);
+		return -EINVAL;
+	}
+	pt->read_only = true;
+	/* someone else's tables may point anywhere: check every pointer */
+	pt->linear = pt->mm == &s2pt_heap_mm;
+	pt->root_pa = root_pa;
+	pt->root = s2pt_p2v(pt, root_pa);
+	if (!pt->root) {
+		free(pt);
+		return -EFAULT;
+	}
+	*out = pt;
+	return 0;
+}
+
+void s2pt_destroy(struct s2pt *pt)
+{
+	if (!pt)
+		return;
+	if (!pt->read_only) {
+		pt->fmt->ops->free_tree(pt);
+		pt->mm->free(pt->mm_ctx, pt->root, pt->root_pa, pt->root_bytes);
+		s2pt_spare_drain(pt, 0);
+	}
+	free(pt);
+}
+
+uint64_t s2pt_root(const struct s2pt *pt)
+{
+	return pt ? pt->root_pa : 0;
+}
+
+int s2pt_info(const struct s2pt *pt, struct s2pt_info *out)
+{
+	if (!pt || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->fmt = pt->fmt;
+	out->levels = pt->levels;
+	out->ia_bits = pt->ia_bits;
+	out->oa_bits = pt->oa_bits;
+	for (unsigned l = 0; l < pt->levels; l++)
+		if ((pt->leaf_levels >> l) & 1)
+			out->leaf_sizes |= s2pt_lsize(l);
+	out->root_bytes = pt->root_bytes;
+	if (!pt->read_only)
+		memcpy(out->table_pages, pt->table_pages, sizeof(out->table_pages));
+	out->spare_pages = pt->nspare;
+	out->read_only = pt->read_only;
+	return 0;
+}
