@@ -6,7 +6,7 @@
 #ifndef S2PT_CORE_CHECK_H
 #define S2PT_CORE_CHECK_H
 
-#include "core/pt.h"
+#include "core/walk.h"
 
 #define S2PT_PROT_ALL (S2PT_R | S2PT_W | S2PT_X | S2PT_XU | S2PT_XS | S2PT_U | S2PT_G | \
 		       S2PT_MT_MASK | S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
@@ -19,13 +19,22 @@
  * canonical addresses: the upper half ends at 2^ia_bits, the lower at
  * 2^(ia_bits - 1), so no range crosses the hole.
  */
-static s2pt_always_inline int s2pt_check_ia(const struct s2pt *pt, unsigned fmt_flags,
+static s2pt_always_inline int s2pt_check_ia(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
 					    uint64_t ia, uint64_t *idx, uint64_t *limit)
 {
-	unsigned b = pt->ia_bits;
+	unsigned b = s2pt_ia_bits(f, pt);
 	uint64_t full = 1ull << b;
 
-	if (fmt_flags & S2PT_FMT_CANONICAL) {
+	if ((f->flags & S2PT_FMT_TTBR) && (pt->flags & (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1))) {
+		uint64_t want = (pt->flags & S2PT_OPT_TTBR1) ? UINT64_MAX >> b : 0;
+
+		if (ia >> b != want)
+			return -ERANGE;
+		*idx = ia & (full - 1);
+		*limit = full;
+		return 0;
+	}
+	if (f->flags & S2PT_FMT_CANONICAL) {
 		uint64_t hi = ia >> (b - 1);
 
 		if (hi != 0 && hi != (UINT64_MAX >> (b - 1)))
@@ -42,7 +51,7 @@ static s2pt_always_inline int s2pt_check_ia(const struct s2pt *pt, unsigned fmt_
 }
 
 /* A page-aligned, non-empty input range inside the input width. */
-static s2pt_always_inline int s2pt_check_range(const struct s2pt *pt, unsigned fmt_flags,
+static s2pt_always_inline int s2pt_check_range(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
 					       uint64_t ia, uint64_t size,
 					       uint64_t *start, uint64_t *end)
 {
@@ -51,7 +60,7 @@ static s2pt_always_inline int s2pt_check_range(const struct s2pt *pt, unsigned f
 
 	if (!size || ((ia | size) & S2PT_PAGE_MASK))
 		return -EINVAL;
-	ret = s2pt_check_ia(pt, fmt_flags, ia, start, &limit);
+	ret = s2pt_check_ia(f, pt, ia, start, &limit);
 	if (ret)
 		return ret;
 	if (size > limit - *start)

@@ -68,7 +68,11 @@ int s2pt_dump(struct s2pt *pt, FILE *f)
 	if (!pt || !f)
 		return -EINVAL;
 	b = pt->ia_bits;
-	if (pt->fmt->desc->flags & S2PT_FMT_CANONICAL) {
+	if ((pt->fmt->desc->flags & S2PT_FMT_TTBR) && (pt->flags & S2PT_OPT_TTBR1)) {
+		ret = s2pt_walk(pt, ~0ull << b, 1ull << b, S2PT_WALK_LEAF, dump_visit, &r);
+	} else if ((pt->fmt->desc->flags & S2PT_FMT_TTBR) && (pt->flags & S2PT_OPT_TTBR0)) {
+		ret = s2pt_walk(pt, 0, 1ull << b, S2PT_WALK_LEAF, dump_visit, &r);
+	} else if (pt->fmt->desc->flags & S2PT_FMT_CANONICAL) {
 		/* the two halves, low then high */
 		ret = s2pt_walk(pt, 0, 1ull << (b - 1), S2PT_WALK_LEAF, dump_visit, &r);
 		if (!ret)

@@ -21,6 +21,7 @@ enum s2pt_kind {
 #define S2PT_FMT_CANONICAL	(1u << 0)	/* first stage: sign-extended input */
 #define S2PT_FMT_BBM		(1u << 1)	/* break-before-make on oa/size/type change */
 #define S2PT_FMT_EMPTY_TABLE	(1u << 2)	/* empty slots point at an invalid table */
+#define S2PT_FMT_TTBR		(1u << 3)	/* S2PT_OPT_TTBR0/1 select a whole half */
 
 #define S2PT_PAGE_SHIFT		12
 #define S2PT_PAGE_SIZE		(1ull << S2PT_PAGE_SHIFT)

@@ -7,17 +7,8 @@
 #define S2PT_CORE_OPS_H
 
 #include "core/check.h"
+#include "core/fast.h"
 #include "core/walk.h"
-
-static inline uint64_t s2pt_min(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static inline uint64_t s2pt_max(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
 
 /* How many 2^shift-aligned regions [a, b) touches. */
 static inline uint64_t s2pt_regions(uint64_t a, uint64_t b, unsigned shift)
@@ -60,17 +51,11 @@ static inline uint64_t s2pt_map_bound(const struct s2pt *pt, uint64_t start, uin
 	return n;
 }
 
-/* Tables to split edge blocks of [start, end): one per level per unaligned edge. */
-static inline uint64_t s2pt_edge_bound(const struct s2pt *pt, uint64_t start, uint64_t end)
+/* Tables to split the blocks straddling the two edges of a range: at most
+ * one per level below the root at each edge. */
+static inline uint64_t s2pt_edge_bound(const struct s2pt *pt)
 {
-	uint64_t n = 0;
-
-	for (unsigned k = 0; k + 1 < pt->levels; k++) {
-		uint64_t m = s2pt_lsize(k + 1) - 1;
-
-		n += !!(start & m) + !!(end & m);
-	}
-	return n;
+	return 2 * (pt->levels - 1);
 }
 
 /* map */
@@ -82,6 +67,32 @@ struct s2pt_map_data {
 	uint64_t failed_at;	/* -EEXIST: where */
 	struct s2pt_op *op;
 };
+
+/*
+ * Link a fresh table under the empty entry in @c. A table of base pages is
+ * filled off-line with the part of the range it covers and published with
+ * one store (nothing to descend into); a higher one is descended into.
+ */
+static s2pt_always_inline int s2pt_map_new_table(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						 const struct s2pt_ctx *c,
+						 const struct s2pt_map_data *d)
+{
+	unsigned l = c->level;
+	uint64_t pa, *t = s2pt_table_new(f, pt, l - 1, &pa);
+	uint64_t a, end;
+
+	if (l - 1 != 0) {
+		s2pt_pte_write(c->ptep, f->pte_table(pa, l));
+		return 0;
+	}
+	a = s2pt_max(c->addr, c->start);
+	end = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
+	/* plain stores: the table is not reachable yet */
+	for (unsigned i = s2pt_idx(f, pt, a, 0); a < end; a += S2PT_PAGE_SIZE, i++)
+		t[i] = f->pte_leaf(a + d->delta, d->prot, 0);
+	s2pt_pte_write(c->ptep, f->pte_table(pa, l));
+	return S2PT_SKIP;
+}
 
 static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					     const struct s2pt_ctx *c, void *data)
@@ -119,9 +130,7 @@ static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, stru
 	} else {
 		switch (c->kind) {
 		case S2PT_NONE:
-			s2pt_table_new(f, pt, l - 1, &pa);
-			s2pt_pte_write(c->ptep, f->pte_table(pa, l));
-			return 0;
+			return s2pt_map_new_table(f, pt, c, d);
 		case S2PT_LEAF:
 			if (!replace)
 				break;
@@ -137,40 +146,74 @@ static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, stru
 
 /* unmap */
 
+struct s2pt_unmap_data {
+	struct s2pt_op *op;
+	unsigned cleared;	/* bit l: an entry of the current level-l table went */
+};
+
 static s2pt_always_inline int s2pt_unmap_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					       const struct s2pt_ctx *c, void *data)
 {
-	struct s2pt_op *op = data;
+	struct s2pt_unmap_data *d = data;
 	unsigned l = c->level;
 
+	if (c->visit == S2PT_WALK_TABLE_PRE) {
+		uint64_t pa;
+
+		if (!s2pt_ctx_covered(c))
+			return 0;
+		/* the whole span goes: unlink the table, free its subtree */
+		pa = f->pte_addr(c->old, l);
+		s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
+		s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), -1);
+		s2pt_free_subtree(f, pt, d->op, (uint64_t *)s2pt_p2v(pt, pa), pa, l - 1);
+		d->cleared |= 1u << l;
+		return S2PT_SKIP;
+	}
 	if (c->visit == S2PT_WALK_TABLE_POST) {
 		uint64_t pa = f->pte_addr(c->old, l);
 		uint64_t *t = (uint64_t *)s2pt_p2v(pt, pa);
-		unsigned hint = s2pt_idx(pt, s2pt_max(c->start, c->addr), l - 1);
+		unsigned hint = s2pt_idx(f, pt, s2pt_max(c->start, c->addr), l - 1);
 
+		/* only a table that lost an entry in this walk can be empty */
+		if (!(d->cleared & (1u << (l - 1))))
+			return 0;
+		d->cleared &= ~(1u << (l - 1));
 		if (!s2pt_ctx_covered(c) && !s2pt_table_empty(f, pt, t, l - 1, hint))
 			return 0;
-		s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
-		s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), -1);
-		s2pt_op_defer(pt, op, t, pa, l - 1);
+		s2pt_unlink_table(f, pt, d->op, c->ptep, c->addr, t, pa, l - 1);
+		d->cleared |= 1u << l;
 		return 0;
 	}
 	if (c->kind != S2PT_LEAF)
 		return 0;
 	if (!s2pt_ctx_covered(c)) {
-		s2pt_split_block(f, pt, op, c);
+		s2pt_split_block(f, pt, d->op, c);
 		return 0;
 	}
 	s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
-	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), (int)l);
+	s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), (int)l);
+	d->cleared |= 1u << l;
 	return 0;
 }
 
 static s2pt_always_inline void s2pt_unmap_range(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						struct s2pt_op *op, uint64_t start, uint64_t end)
 {
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_POST,
-			s2pt_unmap_visit, op);
+	struct s2pt_unmap_data d = { .op = op };
+
+	s2pt_walk_range(f, pt, start, end,
+			S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_TABLE_POST,
+			s2pt_unmap_visit, &d);
+}
+
+static s2pt_always_inline int s2pt_exist_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       const struct s2pt_ctx *c, void *data)
+{
+	(void)f;
+	(void)pt;
+	(void)data;
+	return c->kind == S2PT_LEAF ? -EEXIST : 0;
 }
 
 static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -178,25 +221,42 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 					  unsigned flags)
 {
 	struct s2pt_map_data d = { .prot = prot, .flags = flags };
-	uint64_t start, end;
+	uint64_t start, end, need;
 	struct s2pt_op op;
 	int ret;
 
 	if (flags & ~(S2PT_MAP_HUGE | S2PT_MAP_REPLACE))
 		return -EINVAL;
-	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)) ||
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_oa(pt, oa, size)) || (ret = s2pt_check_prot(f, prot)))
 		return ret;
-	ret = s2pt_spare_need(pt, s2pt_map_bound(pt, start, end, oa, flags));
+	/* the bound is at most 2 tables per level plus 2 per 2 MiB: small
+	 * maps keep that many spares and skip the exact count */
+	need = 2 * (s2pt_levels(f, pt) - 1) + 2 * (size >> s2pt_shift(1));
+	if (need > S2PT_SPARE_KEEP)
+		need = s2pt_map_bound(pt, start, end, oa, flags);
+	ret = s2pt_spare_need(pt, need);
 	if (ret)
 		return ret;
+	if (s2pt_one_table(start, end, flags)) {
+		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags);
+		if (ret != S2PT_FALLBACK)
+			return ret;
+	}
+	/* refuse before changing anything: a failed map never shows a page */
+	if (!(flags & S2PT_MAP_REPLACE)) {
+		ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_exist_visit, NULL);
+		if (ret)
+			return ret;
+	}
 	s2pt_op_init(&op);
 	d.delta = oa - start;
 	d.op = &op;
 	ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
 			      s2pt_map_visit, &d);
-	/* -EEXIST comes only without REPLACE, so all of [start, failed_at)
-	 * was empty before: removing it restores the table exactly */
+	/* -EEXIST here means a mapping appeared after the check; it comes only
+	 * without REPLACE, so all of [start, failed_at) was empty before:
+	 * removing it restores the table exactly */
 	if (ret == -EEXIST && d.failed_at > start)
 		s2pt_unmap_range(f, pt, &op, start, d.failed_at);
 	s2pt_op_finish(pt, &op);
@@ -210,13 +270,14 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 	struct s2pt_op op;
 	int ret;
 
-	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
-	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt, start, end));
+	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt));
 	if (ret)
 		return ret;
 	s2pt_op_init(&op);
-	s2pt_unmap_range(f, pt, &op, start, end);
+	if (!s2pt_one_table(start, end, 0) || s2pt_unmap_fast(f, pt, &op, start, end))
+		s2pt_unmap_range(f, pt, &op, start, end);
 	s2pt_op_finish(pt, &op);
 	return 0;
 }
@@ -264,10 +325,10 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 	uint64_t start, end;
 	int ret;
 
-	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)) ||
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_prot(f, prot)))
 		return ret;
-	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt, start, end));
+	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt));
 	if (ret)
 		return ret;
 	s2pt_op_init(&op);
@@ -317,11 +378,11 @@ static s2pt_always_inline int s2pt_do_split(const struct s2pt_fmt_desc *f, struc
 	uint64_t start, end;
 	int ret;
 
-	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
-	while (d.target < pt->levels && s2pt_lsize(d.target) != leaf_size)
+	while (d.target < s2pt_levels(f, pt) && s2pt_lsize(d.target) != leaf_size)
 		d.target++;
-	if (d.target == pt->levels || !s2pt_leaf_ok(pt, d.target))
+	if (d.target == s2pt_levels(f, pt) || !s2pt_leaf_ok(pt, d.target))
 		return -EINVAL;
 	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_split_count, &d);
 	ret = s2pt_spare_need(pt, d.need);
@@ -374,7 +435,7 @@ static s2pt_always_inline int s2pt_do_collapse(const struct s2pt_fmt_desc *f, st
 	struct s2pt_op op;
 	int ret;
 
-	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end)))
+	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
 	s2pt_op_init(&op);
 	s2pt_walk_range(f, pt, start, end, S2PT_WALK_TABLE_POST, s2pt_collapse_visit, &op);
@@ -399,13 +460,13 @@ static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, stru
 					     uint64_t ia, struct s2pt_leaf *out)
 {
 	uint64_t a, limit, *t = pt->root;
-	unsigned l = pt->levels - 1;
-	int ret = s2pt_check_ia(pt, f->flags, ia, &a, &limit);
+	unsigned l = s2pt_levels(f, pt) - 1;
+	int ret = s2pt_check_ia(f, pt, ia, &a, &limit);
 
 	if (ret)
 		return ret;
 	for (;;) {
-		uint64_t e = s2pt_pte_read(t + s2pt_idx(pt, a, l));
+		uint64_t e = s2pt_pte_read(t + s2pt_idx(f, pt, a, l));
 
 		switch (s2pt_kind_of(f, pt, e, l)) {
 		case S2PT_NONE:
@@ -426,6 +487,7 @@ static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, stru
 struct s2pt_user_walk {
 	s2pt_visit_fn fn;
 	void *arg;
+	int ret;	/* what the visitor returned */
 };
 
 static s2pt_always_inline int s2pt_user_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -449,7 +511,8 @@ static s2pt_always_inline int s2pt_user_visit(const struct s2pt_fmt_desc *f, str
 	} else {
 		v.table_pa = f->pte_addr(c->old, c->level);
 	}
-	return w->fn(&v, w->arg);
+	w->ret = w->fn(&v, w->arg);
+	return w->ret ? S2PT_SKIP + 1 : 0;	/* stops the walk; w->ret says why */
 }
 
 static s2pt_always_inline int s2pt_do_walk(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -462,15 +525,16 @@ static s2pt_always_inline int s2pt_do_walk(const struct s2pt_fmt_desc *f, struct
 
 	if (!fn || (flags & ~(S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_TABLE_POST)))
 		return -EINVAL;
-	ret = s2pt_check_range(pt, f->flags, ia, size, &start, &end);
+	ret = s2pt_check_range(f, pt, ia, size, &start, &end);
 	if (ret)
 		return ret;
-	return s2pt_walk_range(f, pt, start, end, flags, s2pt_user_visit, &w);
+	ret = s2pt_walk_range(f, pt, start, end, flags, s2pt_user_visit, &w);
+	return ret == S2PT_SKIP + 1 ? w.ret : ret;
 }
 
 static s2pt_always_inline void s2pt_do_free_tree(const struct s2pt_fmt_desc *f, struct s2pt *pt)
 {
-	unsigned top = pt->levels - 1, n = (unsigned)(pt->root_bytes / sizeof(uint64_t));
+	unsigned top = s2pt_levels(f, pt) - 1, n = (unsigned)(pt->root_bytes / sizeof(uint64_t));
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t e = pt->root[i], pa;

@@ -86,6 +86,16 @@ S2PT_HIDDEN void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsi
 S2PT_HIDDEN void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level);
 S2PT_HIDDEN void *s2pt_p2v_slow(const struct s2pt *pt, uint64_t pa);
 
+static inline uint64_t s2pt_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t s2pt_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 static inline unsigned s2pt_shift(unsigned level)
 {
 	return S2PT_PAGE_SHIFT + S2PT_LEVEL_BITS * level;
@@ -102,6 +112,8 @@ static inline uint64_t s2pt_ia_out(const struct s2pt *pt, unsigned fmt_flags, ui
 {
 	unsigned b = pt->ia_bits;
 
+	if ((fmt_flags & S2PT_FMT_TTBR) && (pt->flags & (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1)))
+		return (pt->flags & S2PT_OPT_TTBR1) ? idx | ~((1ull << b) - 1) : idx;
 	if ((fmt_flags & S2PT_FMT_CANONICAL) && (idx >> (b - 1)) & 1)
 		return idx | ~((1ull << b) - 1);
 	return idx;

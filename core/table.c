@@ -146,7 +146,11 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	ret = s2pt_opts_read(in, &o);
 	if (ret)
 		return ret;
-	if (o.flags & ~(unsigned)S2PT_OPT_SINGLE_WRITER)
+	if (o.flags & ~(unsigned)(S2PT_OPT_SINGLE_WRITER | S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1))
+		return -EINVAL;
+	if ((o.flags & (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1)) &&
+	    (!(d->flags & S2PT_FMT_TTBR) ||
+	     (o.flags & (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1)) == (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1)))
 		return -EINVAL;
 	if (!o.ia_bits)
 		o.ia_bits = d->ia_bits;

@@ -33,18 +33,37 @@ static s2pt_always_inline uint64_t s2pt_empty(const struct s2pt_fmt_desc *f,
 static s2pt_always_inline enum s2pt_kind
 s2pt_kind_of(const struct s2pt_fmt_desc *f, const struct s2pt *pt, uint64_t pte, unsigned level)
 {
+	enum s2pt_kind k;
+
 	if (pte == s2pt_empty(f, pt, level))
 		return S2PT_NONE;
-	return f->pte_kind(pte, level);
+	k = f->pte_kind(pte, level);
+	/* nothing lies below level 0, whatever a foreign entry says */
+	return level == 0 && k == S2PT_TABLE ? S2PT_NONE : k;
 }
 
-static s2pt_always_inline unsigned s2pt_idx(const struct s2pt *pt, uint64_t a, unsigned level)
+/* Geometry: constants for formats with one geometry, so the compiler
+ * unrolls the walk; read from the table for ARM stage-2 and its kin. */
+static s2pt_always_inline unsigned s2pt_levels(const struct s2pt_fmt_desc *f,
+					       const struct s2pt *pt)
+{
+	return f->levels_for ? pt->levels : f->levels;
+}
+
+static s2pt_always_inline unsigned s2pt_ia_bits(const struct s2pt_fmt_desc *f,
+						const struct s2pt *pt)
+{
+	return f->ia_bits_min == f->ia_bits_max ? f->ia_bits : pt->ia_bits;
+}
+
+static s2pt_always_inline unsigned s2pt_idx(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
+					    uint64_t a, unsigned level)
 {
 	uint64_t i = a >> s2pt_shift(level);
 
 	/* the root may hold more than 512 entries (concatenated roots); an
 	 * index-space address is below 2^ia_bits so it needs no mask there */
-	return level == pt->levels - 1 ? (unsigned)i : (unsigned)(i & 511);
+	return level == s2pt_levels(f, pt) - 1 ? (unsigned)i : (unsigned)(i & 511);
 }
 
 static s2pt_always_inline bool s2pt_leaf_ok(const struct s2pt *pt, unsigned level)
@@ -78,7 +97,11 @@ static s2pt_always_inline bool s2pt_ctx_covered(const struct s2pt_ctx *c)
 	return c->addr >= c->start && c->addr + s2pt_ctx_size(c) <= c->end;
 }
 
-/* Return 0 to go on, nonzero to stop the walk with that value. */
+/* Visitors return 0 to go on, S2PT_SKIP to go on without descending into
+ * the entry (a table the visitor already dealt with), anything else to stop
+ * the walk with that value. */
+#define S2PT_SKIP 1
+
 typedef int (*s2pt_visitor)(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 			    const struct s2pt_ctx *c, void *data);
 
@@ -88,14 +111,15 @@ typedef int (*s2pt_visitor)(const struct s2pt_fmt_desc *f, struct s2pt *pt,
  * tables. LEAF visits see every non-table entry (empty ones too), PRE and
  * POST see table entries around their children. After a LEAF or PRE visit
  * the entry is read again: if the visitor made it a table, the walk
- * descends into it; if it replaced a table, the walk does not.
+ * descends into it (unless it said S2PT_SKIP); if it replaced a table, the
+ * walk does not.
  */
 static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					      uint64_t start, uint64_t end, unsigned which,
 					      s2pt_visitor visit, void *data)
 {
 	uint64_t *tbl[S2PT_MAX_LEVELS], *path[S2PT_MAX_LEVELS];
-	const unsigned top = pt->levels - 1;
+	const unsigned top = s2pt_levels(f, pt) - 1;
 	struct s2pt_ctx c = { .start = start, .end = end };
 	unsigned l = top;
 	uint64_t a = start;
@@ -106,7 +130,7 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 		unsigned kind;
 
 		c.level = l;
-		c.ptep = tbl[l] + s2pt_idx(pt, a, l);
+		c.ptep = tbl[l] + s2pt_idx(f, pt, a, l);
 		c.old = s2pt_pte_read(c.ptep);
 		c.kind = s2pt_kind_of(f, pt, c.old, l);
 		c.addr = a & ~(s2pt_lsize(l) - 1);
@@ -114,12 +138,14 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 		if (which & kind) {
 			c.visit = kind;
 			ret = visit(f, pt, &c, data);
-			if (ret)
+			if (ret && ret != S2PT_SKIP)
 				return ret;
 			c.old = s2pt_pte_read(c.ptep);
 			c.kind = s2pt_kind_of(f, pt, c.old, l);
+		} else {
+			ret = 0;
 		}
-		if (c.kind == S2PT_TABLE) {
+		if (c.kind == S2PT_TABLE && ret != S2PT_SKIP) {
 			path[l] = c.ptep;
 			tbl[l - 1] = (uint64_t *)s2pt_p2v(pt, f->pte_addr(c.old, l));
 			if (s2pt_unlikely(!tbl[l - 1]))
@@ -140,7 +166,7 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 			c.addr = (a - 1) & ~(s2pt_lsize(l) - 1);
 			c.visit = S2PT_WALK_TABLE_POST;
 			ret = visit(f, pt, &c, data);
-			if (ret)
+			if (ret && ret != S2PT_SKIP)
 				return ret;
 		}
 		if (a >= end)
@@ -284,6 +310,8 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 	for (;;) {
 		uint64_t e;
 
+		if (d == 0)	/* leaves only: nothing below */
+			pos[d] = 512;
 		if (pos[d] == 512) {
 			if (op) {
 				s2pt_op_defer(pt, op, tb[d], tpa[d], d);

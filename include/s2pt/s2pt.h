@@ -100,6 +100,11 @@ struct s2pt_mm_ops {			/* where table pages come from */
 
 #define S2PT_OPT_AD		(1u << 0)	/* EPT accessed/dirty enable */
 #define S2PT_OPT_SINGLE_WRITER	(1u << 1)	/* caller serialises writers */
+/* AArch64 stage-1 only: the table serves TTBR0_EL1 (input [0, 2^ia_bits))
+ * or TTBR1_EL1 (input [2^64 - 2^ia_bits, 2^64)); without either it takes
+ * sign-extended addresses like the other first-stage formats. */
+#define S2PT_OPT_TTBR0		(1u << 2)
+#define S2PT_OPT_TTBR1		(1u << 3)
 
 struct s2pt_opts {
 	size_t sz;				/* sizeof(struct s2pt_opts) */
