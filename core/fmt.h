@@ -22,6 +22,17 @@ enum s2pt_kind {
 #define S2PT_FMT_BBM		(1u << 1)	/* break-before-make on oa/size/type change */
 #define S2PT_FMT_EMPTY_TABLE	(1u << 2)	/* empty slots point at an invalid table */
 #define S2PT_FMT_TTBR		(1u << 3)	/* S2PT_OPT_TTBR0/1 select a whole half */
+#define S2PT_FMT_STAGE2		(1u << 4)	/* second stage: plain input, no U/G */
+#define S2PT_FMT_OPT_AD		(1u << 5)	/* accepts S2PT_OPT_AD (EPT) */
+
+/* What a format needs to compose the register value for a table. */
+struct s2pt_hw {
+	uint64_t root_pa;
+	unsigned levels;
+	unsigned ia_bits;
+	unsigned opt_flags;	/* S2PT_OPT_* the table was made with */
+	unsigned vmid;		/* VMID / ASID; 0 where the register has none */
+};
 
 #define S2PT_PAGE_SHIFT		12
 #define S2PT_PAGE_SIZE		(1ull << S2PT_PAGE_SHIFT)
@@ -54,6 +65,11 @@ struct s2pt_fmt_desc {
 	uint32_t (*pte_prot)(uint64_t pte, unsigned level);
 	/* 0 if @prot can be encoded exactly, else -EINVAL */
 	int (*prot_check)(uint32_t prot);
+
+	/* Optional (NULL: the call answers -EOPNOTSUPP). */
+	/* the value loaded into CR3 / EPTP / nCR3 / TTBR / VTTBR / satp /
+	 * hgatp / PGD for this table; -EINVAL if @hw cannot be expressed */
+	int (*hw_root)(const struct s2pt_hw *hw, uint64_t *val);
 };
 
 struct s2pt_fmt_ops;

@@ -54,6 +54,8 @@ struct s2pt {
 	void (*invalidate)(void *ctx, uint64_t ia, uint64_t size, int level);
 	void *inv_ctx;
 	uint64_t empty[S2PT_MAX_LEVELS];	/* the not-present value per level */
+	void *empty_va[S2PT_MAX_LEVELS];	/* shared invalid tables (LVZ) */
+	uint64_t empty_pa[S2PT_MAX_LEVELS];
 	uint64_t table_pages[S2PT_MAX_LEVELS];
 	struct s2pt_spare *spare;
 	uint64_t nspare;

@@ -146,7 +146,10 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	ret = s2pt_opts_read(in, &o);
 	if (ret)
 		return ret;
-	if (o.flags & ~(unsigned)(S2PT_OPT_SINGLE_WRITER | S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1))
+	if (o.flags & ~(unsigned)(S2PT_OPT_SINGLE_WRITER | S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1 |
+				  S2PT_OPT_AD))
+		return -EINVAL;
+	if ((o.flags & S2PT_OPT_AD) && !(d->flags & S2PT_FMT_OPT_AD))
 		return -EINVAL;
 	if ((o.flags & (S2PT_OPT_TTBR0 | S2PT_OPT_TTBR1)) &&
 	    (!(d->flags & S2PT_FMT_TTBR) ||
@@ -184,6 +187,39 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	return 0;
 }
 
+static void s2pt_empty_free(struct s2pt *pt)
+{
+	for (unsigned l = 0; l < S2PT_MAX_LEVELS; l++)
+		if (pt->empty_va[l])
+			pt->mm->free(pt->mm_ctx, pt->empty_va[l], pt->empty_pa[l], S2PT_PAGE_SIZE);
+}
+
+/*
+ * Formats whose empty slots point at an invalid table (LVZ): one shared
+ * invalid table per level below the root, each full of the empty value of
+ * its own level, so a hardware walker never follows a slot to address 0.
+ */
+static int s2pt_empty_init(struct s2pt *pt)
+{
+	const struct s2pt_fmt_desc *d = pt->fmt->desc;
+
+	if (!(d->flags & S2PT_FMT_EMPTY_TABLE))
+		return 0;
+	for (unsigned l = 0; l + 1 < pt->levels; l++) {
+		uint64_t *t = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &pt->empty_pa[l]);
+
+		if (!t) {
+			s2pt_empty_free(pt);
+			return -ENOMEM;
+		}
+		pt->empty_va[l] = t;
+		for (unsigned i = 0; i < 512; i++)
+			t[i] = pt->empty[l];
+		pt->empty[l + 1] = d->pte_table(pt->empty_pa[l], l + 1);
+	}
+	return 0;
+}
+
 int s2pt_create(const struct s2pt_fmt *fmt, const struct s2pt_opts *opts, struct s2pt **out)
 {
 	struct s2pt *pt;
@@ -191,14 +227,39 @@ int s2pt_create(const struct s2pt_fmt *fmt, const struct s2pt_opts *opts, struct
 
 	if (ret)
 		return ret;
+	ret = s2pt_empty_init(pt);
+	if (ret) {
+		free(pt);
+		return ret;
+	}
 	pt->root = pt->mm->zalloc(pt->mm_ctx, pt->root_bytes, &pt->root_pa);
 	if (!pt->root) {
+		s2pt_empty_free(pt);
 		free(pt);
 		return -ENOMEM;
 	}
+	if (fmt->desc->flags & S2PT_FMT_EMPTY_TABLE)
+		for (size_t i = 0; i < pt->root_bytes / sizeof(uint64_t); i++)
+			pt->root[i] = pt->empty[pt->levels - 1];
 	pt->table_pages[pt->levels - 1] = pt->root_bytes / S2PT_PAGE_SIZE;
 	*out = pt;
 	return 0;
+}
+
+int s2pt_hw_root(const struct s2pt *pt, unsigned vmid, uint64_t *val)
+{
+	struct s2pt_hw hw;
+
+	if (!pt || !val)
+		return -EINVAL;
+	if (!pt->fmt->desc->hw_root)
+		return -EOPNOTSUPP;
+	hw.root_pa = pt->root_pa;
+	hw.levels = pt->levels;
+	hw.ia_bits = pt->ia_bits;
+	hw.opt_flags = pt->flags;
+	hw.vmid = vmid;
+	return pt->fmt->desc->hw_root(&hw, val);
 }
 
 int s2pt_attach(const struct s2pt_fmt *fmt, uint64_t root_pa, const struct s2pt_opts *opts,
@@ -233,6 +294,7 @@ void s2pt_destroy(struct s2pt *pt)
 	if (!pt->read_only) {
 		pt->fmt->ops->free_tree(pt);
 		pt->mm->free(pt->mm_ctx, pt->root, pt->root_pa, pt->root_bytes);
+		s2pt_empty_free(pt);
 		s2pt_spare_drain(pt, 0);
 	}
 	free(pt);
@@ -259,6 +321,8 @@ int s2pt_info(const struct s2pt *pt, struct s2pt_info *out)
 	if (!pt->read_only)
 		memcpy(out->table_pages, pt->table_pages, sizeof(out->table_pages));
 	out->spare_pages = pt->nspare;
+	for (unsigned l = 0; l < S2PT_MAX_LEVELS; l++)
+		out->empty_pages += pt->empty_va[l] != NULL;
 	out->read_only = pt->read_only;
 	return 0;
 }

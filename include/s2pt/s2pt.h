@@ -36,6 +36,16 @@ S2PT_API extern const struct s2pt_fmt s2pt_fmt_sv48;
 S2PT_API extern const struct s2pt_fmt s2pt_fmt_sv57;
 S2PT_API extern const struct s2pt_fmt s2pt_fmt_la64;
 
+/* Second-stage formats. */
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_ept4;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_ept5;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_npt;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_arm64_s2;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_sv39x4;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_sv48x4;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_sv57x4;
+S2PT_API extern const struct s2pt_fmt s2pt_fmt_lvz;
+
 /*
  * s2pt_fmt_find() - a format by its short name ("x86_64", "sv39", ...).
  * Return: the format, or NULL if there is none of that name.
@@ -129,6 +139,7 @@ struct s2pt_info {
 	size_t root_bytes;			/* 4 KiB, or more for concatenated roots */
 	uint64_t table_pages[S2PT_MAX_LEVELS];	/* 4 KiB table pages in use per level */
 	uint64_t spare_pages;			/* preallocated, not yet linked */
+	uint64_t empty_pages;			/* shared invalid tables (LVZ) */
 	int read_only;				/* made by s2pt_attach() */
 };
 
@@ -267,6 +278,15 @@ S2PT_API int s2pt_collapse(struct s2pt *pt, uint64_t ia, uint64_t size);
  * "ia-range size oa prot memtype (leaf size)". Return: 0 or -errno.
  */
 S2PT_API int s2pt_dump(struct s2pt *pt, FILE *f);
+
+/*
+ * s2pt_hw_root() - the register value that makes hardware walk @pt:
+ * EPTP (WB walks, walk length, A/D enable per S2PT_OPT_AD), nCR3,
+ * VTTBR_EL2 (with @vmid), hgatp (mode, @vmid), the LVZ PGD; first-stage
+ * formats give CR3 / TTBR0 / satp (@vmid as ASID) / PGDL.
+ * Return: 0, -EINVAL (@vmid too wide), -EOPNOTSUPP.
+ */
+S2PT_API int s2pt_hw_root(const struct s2pt *pt, unsigned vmid, uint64_t *val);
 
 /*
  * Memory providers. The heap provider (opts.mm == NULL) takes table pages
