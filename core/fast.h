@@ -23,14 +23,24 @@ static s2pt_always_inline void s2pt_fill_pages(const struct s2pt_fmt_desc *f,
 					       const struct s2pt *pt, uint64_t *t, uint64_t start,
 					       uint64_t end, uint64_t oa, uint32_t prot, bool publish)
 {
-	for (unsigned i = s2pt_idx(f, pt, start, 0); start < end; start += S2PT_PAGE_SIZE, i++) {
-		uint64_t e = f->pte_leaf(oa, prot, 0);
+	uint64_t e, step;
+	unsigned i = s2pt_idx(f, pt, start, 0), n = (unsigned)((end - start) >> S2PT_PAGE_SHIFT);
 
+	if (n == 1) {	/* the fault path's one page: no run to set up */
+		e = f->pte_leaf(oa, prot, 0);
 		if (publish)
 			s2pt_pte_write(t + i, e);
 		else
-			t[i] = e;	/* off-line: not reachable yet */
-		oa += S2PT_PAGE_SIZE;
+			t[i] = e;
+		return;
+	}
+	step = s2pt_leaf_step(f, oa, prot, 0, &e);
+	if (publish) {
+		for (unsigned j = 0; j < n; j++, e += step)
+			s2pt_pte_write(t + i + j, e);
+	} else {
+		for (unsigned j = 0; j < n; j++, e += step)
+			t[i + j] = e;	/* off-line: not reachable yet */
 	}
 }
 
@@ -48,6 +58,7 @@ static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struc
 	uint64_t *t = pt->root, *ptep, e, pa, top_pa;
 	unsigned l, i, j;
 
+#pragma GCC unroll 8
 	for (l = s2pt_levels(f, pt) - 1; l > 0; l--) {
 		ptep = t + s2pt_idx(f, pt, start, l);
 		e = s2pt_pte_read(ptep);
@@ -101,11 +112,12 @@ static s2pt_always_inline void s2pt_unlink_table(const struct s2pt_fmt_desc *f, 
 static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					      struct s2pt_op *op, uint64_t start, uint64_t end)
 {
-	uint64_t *tbl[S2PT_MAX_LEVELS], *path[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS];
+	uint64_t *tbl[S2PT_MAX_LEVELS] = { 0 }, *path[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS];
 	unsigned top = s2pt_levels(f, pt) - 1, l, i;
 	uint64_t e, a, first = end, last = start;
 
 	tbl[top] = pt->root;
+#pragma GCC unroll 8
 	for (l = top; l > 0; l--) {
 		path[l] = tbl[l] + s2pt_idx(f, pt, start, l);
 		e = s2pt_pte_read(path[l]);

@@ -87,9 +87,7 @@ static s2pt_always_inline int s2pt_map_new_table(const struct s2pt_fmt_desc *f, 
 	}
 	a = s2pt_max(c->addr, c->start);
 	end = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
-	/* plain stores: the table is not reachable yet */
-	for (unsigned i = s2pt_idx(f, pt, a, 0); a < end; a += S2PT_PAGE_SIZE, i++)
-		t[i] = f->pte_leaf(a + d->delta, d->prot, 0);
+	s2pt_fill_pages(f, pt, t, a, end, a + d->delta, d->prot, false);
 	s2pt_pte_write(c->ptep, f->pte_table(pa, l));
 	return S2PT_SKIP;
 }
@@ -287,33 +285,89 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 struct s2pt_protect_data {
 	uint32_t prot;
 	struct s2pt_op *op;
+	uint64_t attrs;		/* leaf bits of prot at level 0, address 0 */
+	uint64_t keep;		/* level-0 bits a rewrite keeps: address, A/D */
+	uint64_t seen;		/* last old attribute bits judged, and ... */
+	int verdict;		/* ... what they need: 0 none, 1 invalidate, 2 BBM */
 };
+
+/* What changing a leaf from @old to d->prot needs: adding access needs no
+ * invalidation (a stale entry only faults spuriously); removing any, or
+ * any other attribute change, does; a memory-type change is a BBM one. */
+static s2pt_always_inline int s2pt_protect_verdict(uint32_t old, uint32_t prot)
+{
+	const uint32_t grow = S2PT_R | S2PT_W | S2PT_PROT_EXEC;
+
+	if (!(old & ~prot) && !((old ^ prot) & ~grow))
+		return 0;
+	return (old ^ prot) & S2PT_MT_MASK ? 2 : 1;
+}
+
+static s2pt_always_inline void s2pt_protect_leaf(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						 struct s2pt_protect_data *d,
+						 const struct s2pt_ctx *c, uint64_t new, int verdict)
+{
+	if (verdict)
+		s2pt_replace(f, pt, d->op, c, new, verdict == 2, (int)c->level);
+	else
+		s2pt_pte_write(c->ptep, new);
+}
+
+/*
+ * A whole table of base pages in one loop: entries are rewritten as
+ * (old & address|A/D) | attrs, and the verdict is worked out once per
+ * distinct old attribute value (a region usually has one).
+ */
+static s2pt_always_inline void s2pt_protect_pages(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						  struct s2pt_protect_data *d,
+						  const struct s2pt_ctx *parent, uint64_t *t)
+{
+	uint64_t a = s2pt_max(parent->addr, parent->start);
+	uint64_t end = s2pt_min(parent->end, parent->addr + s2pt_ctx_size(parent));
+	struct s2pt_ctx c = { .level = 0, .kind = S2PT_LEAF, .start = a, .end = end };
+
+	for (unsigned i = s2pt_idx(f, pt, a, 0); a < end; a += S2PT_PAGE_SIZE, i++) {
+		uint64_t old = s2pt_pte_read(t + i), new;
+
+		if (s2pt_kind_of(f, pt, old, 0) != S2PT_LEAF)
+			continue;
+		new = (old & d->keep) | d->attrs;
+		if (new == old)
+			continue;
+		if ((old & ~d->keep) != d->seen) {
+			d->seen = old & ~d->keep;
+			d->verdict = s2pt_protect_verdict(f->pte_prot(old, 0), d->prot);
+		}
+		c.ptep = t + i;
+		c.old = old;
+		c.addr = a;
+		s2pt_protect_leaf(f, pt, d, &c, new, d->verdict);
+	}
+}
 
 static s2pt_always_inline int s2pt_protect_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						 const struct s2pt_ctx *c, void *data)
 {
 	struct s2pt_protect_data *d = data;
-	const uint32_t grow = S2PT_R | S2PT_W | S2PT_PROT_EXEC;
 	unsigned l = c->level;
-	uint32_t old;
-	uint64_t new;
+	uint64_t new, *t;
 
+	if (c->kind == S2PT_TABLE) {	/* PRE */
+		if (l != 1 || !s2pt_p2v_ok(pt, f->pte_addr(c->old, l), &t))
+			return 0;
+		s2pt_protect_pages(f, pt, d, c, t);
+		return S2PT_SKIP;
+	}
 	if (c->kind != S2PT_LEAF)
 		return 0;
 	if (!s2pt_ctx_covered(c)) {
 		s2pt_split_block(f, pt, d->op, c);
 		return 0;
 	}
-	old = f->pte_prot(c->old, l);
 	new = f->pte_leaf(f->pte_addr(c->old, l), d->prot, l) | (c->old & f->hw_bits);
-	if (new == c->old)
-		return 0;
-	/* adding access needs no invalidation (a stale entry only faults
-	 * spuriously); removing any, or another attribute change, does */
-	if ((old & ~d->prot) || ((old ^ d->prot) & ~grow))
-		s2pt_replace(f, pt, d->op, c, new, (old ^ d->prot) & S2PT_MT_MASK, (int)l);
-	else
-		s2pt_pte_write(c->ptep, new);
+	if (new != c->old)
+		s2pt_protect_leaf(f, pt, d, c, new,
+				  s2pt_protect_verdict(f->pte_prot(c->old, l), d->prot));
 	return 0;
 }
 
@@ -321,8 +375,8 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 					      uint64_t ia, uint64_t size, uint32_t prot)
 {
 	struct s2pt_op op;
-	struct s2pt_protect_data d = { .prot = prot, .op = &op };
-	uint64_t start, end;
+	struct s2pt_protect_data d = { .prot = prot, .op = &op, .seen = ~0ull };
+	uint64_t start, end, top_oa;
 	int ret;
 
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
@@ -331,8 +385,14 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt));
 	if (ret)
 		return ret;
+	/* a leaf is its address field ORed with attributes: the field's bits
+	 * are what encoding the highest page and page 0 disagree on */
+	top_oa = (1ull << f->oa_bits) - S2PT_PAGE_SIZE;
+	d.attrs = f->pte_leaf(0, prot, 0);
+	d.keep = (f->pte_leaf(top_oa, prot, 0) ^ d.attrs) | f->hw_bits;
 	s2pt_op_init(&op);
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_protect_visit, &d);
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
+			s2pt_protect_visit, &d);
 	s2pt_op_finish(pt, &op);
 	return 0;
 }
@@ -460,28 +520,28 @@ static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, stru
 					     uint64_t ia, struct s2pt_leaf *out)
 {
 	uint64_t a, limit, *t = pt->root;
-	unsigned l = s2pt_levels(f, pt) - 1;
 	int ret = s2pt_check_ia(f, pt, ia, &a, &limit);
 
 	if (ret)
 		return ret;
-	for (;;) {
-		uint64_t e = s2pt_pte_read(t + s2pt_idx(f, pt, a, l));
+	/* unrolled: fixed-geometry formats get constant shifts per level */
+#pragma GCC unroll 8
+	for (int l = (int)s2pt_levels(f, pt) - 1; l >= 0; l--) {
+		uint64_t e = s2pt_pte_read(t + s2pt_idx(f, pt, a, (unsigned)l));
 
-		switch (s2pt_kind_of(f, pt, e, l)) {
+		switch (s2pt_kind_of(f, pt, e, (unsigned)l)) {
 		case S2PT_NONE:
 			return -ENOENT;
 		case S2PT_LEAF:
-			s2pt_leaf_fill(f, e, l, a, out);
+			s2pt_leaf_fill(f, e, (unsigned)l, a, out);
 			return 0;
 		case S2PT_TABLE:
-			t = (uint64_t *)s2pt_p2v(pt, f->pte_addr(e, l));
-			if (s2pt_unlikely(!t))
+			if (s2pt_unlikely(!s2pt_p2v_ok(pt, f->pte_addr(e, (unsigned)l), &t)))
 				return -EFAULT;
-			l--;
 			break;
 		}
 	}
+	return -ENOENT;	/* not reached: level 0 holds no tables */
 }
 
 struct s2pt_user_walk {

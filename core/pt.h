@@ -128,4 +128,17 @@ static inline void *s2pt_p2v(const struct s2pt *pt, uint64_t pa)
 	return s2pt_p2v_slow(pt, pa);
 }
 
+/* The table at @pa, for readers: false if a provider's phys_to_virt does
+ * not know @pa (an attached view's foreign pointer). Linear providers
+ * always succeed, and the check folds away for them. */
+static inline bool s2pt_p2v_ok(const struct s2pt *pt, uint64_t pa, uint64_t **t)
+{
+	if (s2pt_likely(pt->linear)) {
+		*t = (uint64_t *)(uintptr_t)(pa + (uint64_t)pt->p2v_off);
+		return true;
+	}
+	*t = (uint64_t *)s2pt_p2v_slow(pt, pa);
+	return *t != NULL;
+}
+
 #endif /* S2PT_CORE_PT_H */

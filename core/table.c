@@ -9,14 +9,6 @@
 #include "core/mm.h"
 #include "core/pt.h"
 
-static void s2pt_no_invalidate(void *ctx, uint64_t ia, uint64_t size, int level)
-{
-	(void)ctx;
-	(void)ia;
-	(void)size;
-	(void)level;
-}
-
 int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
 {
 	while (pt->nspare < n) {
@@ -63,7 +55,8 @@ struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt)
 
 void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level)
 {
-	pt->invalidate(pt->inv_ctx, s2pt_ia_out(pt, pt->fmt->desc->flags, idx), size, level);
+	if (pt->invalidate)
+		pt->invalidate(pt->inv_ctx, s2pt_ia_out(pt, pt->fmt->desc->flags, idx), size, level);
 }
 
 void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level)
@@ -181,7 +174,7 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	pt->mm = o.mm ? o.mm : &s2pt_heap_mm;
 	pt->mm_ctx = o.mm_ctx;
 	pt->linear = s2pt_mm_linear(pt->mm, pt->mm_ctx, &pt->p2v_off);
-	pt->invalidate = o.invalidate ? o.invalidate : s2pt_no_invalidate;
+	pt->invalidate = o.invalidate;
 	pt->inv_ctx = o.inv_ctx;
 	*ptp = pt;
 	return 0;

@@ -147,8 +147,7 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 		}
 		if (c.kind == S2PT_TABLE && ret != S2PT_SKIP) {
 			path[l] = c.ptep;
-			tbl[l - 1] = (uint64_t *)s2pt_p2v(pt, f->pte_addr(c.old, l));
-			if (s2pt_unlikely(!tbl[l - 1]))
+			if (s2pt_unlikely(!s2pt_p2v_ok(pt, f->pte_addr(c.old, l), &tbl[l - 1])))
 				return -EFAULT;	/* attached view: outside the provider */
 			l--;
 			continue;
@@ -217,8 +216,10 @@ static s2pt_always_inline void s2pt_op_defer(struct s2pt *pt, struct s2pt_op *op
 /* End of a mutating op: one invalidation call, then table release. */
 static s2pt_always_inline void s2pt_op_finish(struct s2pt *pt, struct s2pt_op *op)
 {
-	if (op->inv_start != op->inv_end || op->ndefer)
+	if (op->ndefer)
 		s2pt_op_flush(pt, op);
+	else if (op->inv_start != op->inv_end && pt->invalidate)
+		s2pt_invalidate_now(pt, op->inv_start, op->inv_end - op->inv_start, op->inv_level);
 	if (pt->nspare > S2PT_SPARE_KEEP)
 		s2pt_spare_trim(pt);
 }
@@ -275,6 +276,18 @@ static s2pt_always_inline void s2pt_replace(const struct s2pt_fmt_desc *f, struc
 	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), inv_level);
 }
 
+/*
+ * Consecutive leaves of @level from @oa: every format keeps the output
+ * address in one field, so the encoding is linear in oa and leaf i is
+ * first + i * step. Lets a run be written without re-encoding each entry.
+ */
+static s2pt_always_inline uint64_t s2pt_leaf_step(const struct s2pt_fmt_desc *f, uint64_t oa,
+						  uint32_t prot, unsigned level, uint64_t *first)
+{
+	*first = f->pte_leaf(oa, prot, level);
+	return f->pte_leaf(oa + s2pt_lsize(level), prot, level) - *first;
+}
+
 /* Replace the leaf block in @c by a table of 512 leaves one level down with
  * the same output and attributes (hardware A/D bits kept). */
 static s2pt_always_inline void s2pt_split_block(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -284,12 +297,12 @@ static s2pt_always_inline void s2pt_split_block(const struct s2pt_fmt_desc *f, s
 	uint64_t oa = f->pte_addr(c->old, l);
 	uint32_t prot = f->pte_prot(c->old, l);
 	uint64_t hw = c->old & f->hw_bits;
-	uint64_t pa, step = s2pt_lsize(l - 1);
+	uint64_t pa, e, step = s2pt_leaf_step(f, oa, prot, l - 1, &e);
 	uint64_t *t = s2pt_table_new(f, pt, l - 1, &pa);
 
 	/* plain stores: nobody sees the table until s2pt_replace publishes it */
-	for (unsigned i = 0; i < 512; i++)
-		t[i] = f->pte_leaf(oa + i * step, prot, l - 1) | hw;
+	for (unsigned i = 0; i < 512; i++, e += step)
+		t[i] = e | hw;
 	s2pt_replace(f, pt, op, c, f->pte_table(pa, l), true, (int)l);
 }
 

@@ -68,30 +68,14 @@ static inline uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 
 	if (level)
 		pte |= X86_PS;
-	if (prot & S2PT_W)
-		pte |= X86_RW;
-	if (prot & S2PT_U)
-		pte |= X86_US;
-	if (prot & S2PT_G)
-		pte |= X86_G;
-	if (!(prot & S2PT_X))
-		pte |= X86_XD;
-	switch (prot & S2PT_MT_MASK) {
-	case S2PT_MT_NC:
-		pte |= X86_PWT;
-		break;
-	case S2PT_MT_DEV:
-		pte |= X86_PCD | X86_PWT;
-		break;
-	}
-	if (prot & S2PT_SW0)
-		pte |= X86_SW0;
-	if (prot & S2PT_SW1)
-		pte |= X86_SW1;
-	if (prot & S2PT_SW2)
-		pte |= X86_SW2;
-	if (prot & S2PT_SW3)
-		pte |= X86_SW3;
+	pte |= prot & S2PT_W;				/* S2PT_W is bit 1, as RW */
+	pte |= (uint64_t)(prot & S2PT_U) >> 3;		/* bit 5 -> US, bit 2 */
+	pte |= (uint64_t)(prot & S2PT_G) << 2;		/* bit 6 -> G, bit 8 */
+	pte |= (uint64_t)(~prot & S2PT_X) << 61;	/* no X -> XD, bit 63 */
+	/* WB: PAT index 0; NC: 1 (PWT); DEV: 3 (PCD | PWT) */
+	pte |= (uint64_t)((0x180800u >> ((prot & S2PT_MT_MASK) >> 5)) & 0x18);
+	pte |= (uint64_t)(prot & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2)) >> 3;	/* 12..14 -> 9..11 */
+	pte |= (uint64_t)(prot & S2PT_SW3) << 37;	/* bit 15 -> 52 */
 	return pte;
 }
 
@@ -136,30 +120,34 @@ static inline uint64_t x86_pte_addr(uint64_t pte, unsigned level)
  */
 static inline uint32_t x86_pte_prot(uint64_t pte, unsigned level)
 {
-	uint32_t prot = S2PT_R;
+	uint64_t prot = S2PT_R;
 
 	(void)level;
-	if (pte & X86_RW)
-		prot |= S2PT_W;
-	if (pte & X86_US)
-		prot |= S2PT_U;
-	if (pte & X86_G)
-		prot |= S2PT_G;
-	if (!(pte & X86_XD))
-		prot |= S2PT_X;
-	if (pte & X86_PCD)
-		prot |= S2PT_MT_DEV;
-	else if (pte & X86_PWT)
-		prot |= S2PT_MT_NC;
-	if (pte & X86_SW0)
-		prot |= S2PT_SW0;
-	if (pte & X86_SW1)
-		prot |= S2PT_SW1;
-	if (pte & X86_SW2)
-		prot |= S2PT_SW2;
-	if (pte & X86_SW3)
-		prot |= S2PT_SW3;
-	return prot;
+	prot |= pte & X86_RW;				/* bit 1 -> S2PT_W */
+	prot |= (pte & X86_US) << 3;			/* bit 2 -> S2PT_U */
+	prot |= (pte & X86_G) >> 2;			/* bit 8 -> S2PT_G */
+	prot |= (~pte >> 61) & S2PT_X;			/* XD clear -> S2PT_X */
+	/* PCD:PWT 00 WB, 01 NC, 10 and 11 DEV */
+	prot |= (uint64_t)((0xa4u >> ((pte & (X86_PCD | X86_PWT)) >> 2)) & 3) << S2PT_MT_SHIFT;
+	prot |= (pte << 3) & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2);	/* bits 9..11 */
+	prot |= (pte >> 37) & S2PT_SW3;			/* bit 52 */
+	return (uint32_t)prot;
+}
+
+/*
+ * CR3 (SDM 3A §4.5.2, Table 4-12 without PCIDs, 4-13 with): the root in
+ * bits 51:12 (M-1:12). @vmid is the PCID, bits 11:0. With 0, PWT (3) and
+ * PCD (4) are 0 and the value suits CR4.PCIDE either way (the root table
+ * is read write-back); a nonzero PCID is only meaningful with
+ * CR4.PCIDE = 1 (without it those bits would be PWT / PCD). Bit 63 (do
+ * not flush the PCID on MOV to CR3) and the LAM bits 62:61 stay 0.
+ */
+static int x86_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	if (hw->vmid > 0xfff || (hw->root_pa & ~X86_ADDR))
+		return -EINVAL;
+	*val = hw->root_pa | hw->vmid;
+	return 0;
 }
 
 /* 4-level: PML4 -> PDPT -> PD -> PT, 48-bit linear addresses (§4.5.1). */
@@ -179,6 +167,7 @@ static const struct s2pt_fmt_desc x86_64_desc = {
 	.pte_addr = x86_pte_addr,
 	.pte_prot = x86_pte_prot,
 	.prot_check = x86_prot_check,
+	.hw_root = x86_hw_root,
 };
 S2PT_DEFINE_FMT(s2pt_fmt_x86_64, "x86_64", x86_64_desc)
 
@@ -200,5 +189,6 @@ static const struct s2pt_fmt_desc x86_64_la57_desc = {
 	.pte_addr = x86_pte_addr,
 	.pte_prot = x86_pte_prot,
 	.prot_check = x86_prot_check,
+	.hw_root = x86_hw_root,
 };
 S2PT_DEFINE_FMT(s2pt_fmt_x86_64_la57, "x86_64_la57", x86_64_la57_desc)
