@@ -12,6 +12,14 @@ static const struct s2pt_fmt *const s2pt_formats[] = {
 	&s2pt_fmt_sv48,
 	&s2pt_fmt_sv57,
 	&s2pt_fmt_la64,
+	&s2pt_fmt_ept4,
+	&s2pt_fmt_ept5,
+	&s2pt_fmt_npt,
+	&s2pt_fmt_arm64_s2,
+	&s2pt_fmt_sv39x4,
+	&s2pt_fmt_sv48x4,
+	&s2pt_fmt_sv57x4,
+	&s2pt_fmt_lvz,
 };
 
 #define NFMT (sizeof(s2pt_formats) / sizeof(s2pt_formats[0]))

@@ -83,9 +83,7 @@ static s2pt_always_inline int s2pt_check_oa(const struct s2pt *pt, uint64_t oa, 
 /* The rules common to every format, then the format's own. */
 static s2pt_always_inline int s2pt_check_prot(const struct s2pt_fmt_desc *f, uint32_t prot)
 {
-	if (prot & ~S2PT_PROT_ALL)
-		return -EINVAL;
-	if (prot & ~f->prot_bits)
+	if (prot & ~f->prot_bits)	/* a subset of S2PT_PROT_ALL */
 		return -EINVAL;
 	if (!(prot & (S2PT_R | S2PT_PROT_EXEC)))
 		return -EINVAL;

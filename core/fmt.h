@@ -38,6 +38,11 @@ struct s2pt_hw {
 #define S2PT_PAGE_SIZE		(1ull << S2PT_PAGE_SHIFT)
 #define S2PT_LEVEL_BITS		9		/* 512 entries in a non-root table */
 
+/* Encoders and their helpers: always inlined into the core's walk. A call
+ * through the descriptor is folded to a direct call, and forcing the
+ * inline keeps a per-entry call out of every loop. */
+#define s2pt_enc static inline __attribute__((always_inline))
+
 struct s2pt_fmt_desc {
 	unsigned levels;	/* levels at the default input width */
 	unsigned ia_bits;	/* default input width */

@@ -51,11 +51,44 @@ static inline uint64_t s2pt_map_bound(const struct s2pt *pt, uint64_t start, uin
 	return n;
 }
 
-/* Tables to split the blocks straddling the two edges of a range: at most
- * one per level below the root at each edge. */
-static inline uint64_t s2pt_edge_bound(const struct s2pt *pt)
+/* Tables a split of the block holding @a needs if that block reaches
+ * outside [start, end): one per level below it. */
+static s2pt_always_inline uint64_t s2pt_edge_need(const struct s2pt_fmt_desc *f,
+						  const struct s2pt *pt, uint64_t a,
+						  uint64_t start, uint64_t end)
 {
-	return 2 * (pt->levels - 1);
+	uint64_t *t = pt->root;
+
+	for (int l = (int)s2pt_levels(f, pt) - 1; l > 0; l--) {
+		uint64_t e = s2pt_pte_read(t + s2pt_idx(f, pt, a, (unsigned)l));
+		uint64_t b = a & ~(s2pt_lsize((unsigned)l) - 1);
+
+		switch (s2pt_kind_of(f, pt, e, (unsigned)l)) {
+		case S2PT_NONE:
+			return 0;
+		case S2PT_LEAF:
+			return b < start || b + s2pt_lsize((unsigned)l) > end ? (unsigned)l : 0;
+		case S2PT_TABLE:
+			t = (uint64_t *)s2pt_p2v(pt, f->pte_addr(e, (unsigned)l));
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Spare tables for splitting the blocks that straddle the two edges of
+ * [start, end): the pool normally holds the worst case (one per level
+ * below the root at each edge); otherwise look at the edges, so that an
+ * unmap or protect that splits nothing never fails for memory.
+ */
+static s2pt_always_inline int s2pt_edge_spares(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       uint64_t start, uint64_t end)
+{
+	if (s2pt_likely(pt->nspare >= 2 * (pt->levels - 1)))
+		return 0;
+	return s2pt_spare_need(pt, s2pt_edge_need(f, pt, start, start, end) +
+				   s2pt_edge_need(f, pt, end - S2PT_PAGE_SIZE, start, end));
 }
 
 /* map */
@@ -228,6 +261,13 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_oa(pt, oa, size)) || (ret = s2pt_check_prot(f, prot)))
 		return ret;
+	/* inside one base-page table: at most one new table per level */
+	if (s2pt_one_table(start, end, flags) &&
+	    !(ret = s2pt_spare_need(pt, s2pt_levels(f, pt) - 1))) {
+		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags);
+		if (ret != S2PT_FALLBACK)
+			return ret;
+	}
 	/* the bound is at most 2 tables per level plus 2 per 2 MiB: small
 	 * maps keep that many spares and skip the exact count */
 	need = 2 * (s2pt_levels(f, pt) - 1) + 2 * (size >> s2pt_shift(1));
@@ -236,11 +276,6 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 	ret = s2pt_spare_need(pt, need);
 	if (ret)
 		return ret;
-	if (s2pt_one_table(start, end, flags)) {
-		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags);
-		if (ret != S2PT_FALLBACK)
-			return ret;
-	}
 	/* refuse before changing anything: a failed map never shows a page */
 	if (!(flags & S2PT_MAP_REPLACE)) {
 		ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_exist_visit, NULL);
@@ -270,12 +305,14 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
-	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt));
-	if (ret)
-		return ret;
 	s2pt_op_init(&op);
-	if (!s2pt_one_table(start, end, 0) || s2pt_unmap_fast(f, pt, &op, start, end))
+	/* the fast path needs no table: it leaves blocks to the walker */
+	if (!s2pt_one_table(start, end, 0) || s2pt_unmap_fast(f, pt, &op, start, end)) {
+		ret = s2pt_edge_spares(f, pt, start, end);
+		if (ret)
+			return ret;
 		s2pt_unmap_range(f, pt, &op, start, end);
+	}
 	s2pt_op_finish(pt, &op);
 	return 0;
 }
@@ -382,7 +419,7 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_prot(f, prot)))
 		return ret;
-	ret = s2pt_spare_need(pt, s2pt_edge_bound(pt));
+	ret = s2pt_edge_spares(f, pt, start, end);
 	if (ret)
 		return ret;
 	/* a leaf is its address field ORed with attributes: the field's bits

@@ -11,14 +11,20 @@
 
 int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
 {
-	while (pt->nspare < n) {
+	uint64_t want = n;
+
+	/* refill to the edge-split worst case too, so the next small ops
+	 * find the pool full and skip their counts */
+	if (want < 2 * (pt->levels - 1))
+		want = 2 * (pt->levels - 1);
+	while (pt->nspare < want) {
 		struct s2pt_spare *s;
 		uint64_t pa;
 
 		s = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &pa);
 		if (!s) {
 			s2pt_spare_trim(pt);
-			return -ENOMEM;
+			return pt->nspare >= n ? 0 : -ENOMEM;
 		}
 		s->next = pt->spare;
 		s->pa = pa;
@@ -255,6 +261,50 @@ int s2pt_hw_root(const struct s2pt *pt, unsigned vmid, uint64_t *val)
 	return pt->fmt->desc->hw_root(&hw, val);
 }
 
+/* The table a directory entry @e at @level points at, if all its 512
+ * entries hold one value (*v): only an invalid table looks like that. */
+static bool s2pt_uniform(const struct s2pt *pt, uint64_t e, unsigned level, uint64_t *v)
+{
+	const struct s2pt_fmt_desc *d = pt->fmt->desc;
+	const uint64_t *t;
+
+	if (d->pte_kind(e, level) != S2PT_TABLE)
+		return false;
+	t = s2pt_p2v(pt, d->pte_addr(e, level));
+	if (!t)
+		return false;
+	for (unsigned i = 1; i < 512; i++)
+		if (t[i] != t[0])
+			return false;
+	*v = t[0];
+	return true;
+}
+
+/*
+ * An attached view of a format whose empty slots point at invalid tables
+ * must know those pointers to tell holes from tables. They are found from
+ * the tree itself: a root slot pointing at a table of 512 identical
+ * entries is the invalid table of the level below, whose entries point at
+ * the next one down. Without such a slot every entry reads as a table.
+ */
+static void s2pt_empty_learn(struct s2pt *pt)
+{
+	unsigned top = pt->levels - 1;
+	uint64_t v;
+
+	for (size_t i = pt->root_bytes / sizeof(uint64_t); i-- > 0;) {
+		if (!s2pt_uniform(pt, pt->root[i], top, &v))
+			continue;
+		pt->empty[top] = pt->root[i];
+		for (unsigned l = top - 1; l > 0; l--) {
+			pt->empty[l] = v;
+			if (!s2pt_uniform(pt, v, l, &v))
+				return;
+		}
+		return;
+	}
+}
+
 int s2pt_attach(const struct s2pt_fmt *fmt, uint64_t root_pa, const struct s2pt_opts *opts,
 		struct s2pt **out)
 {
@@ -276,6 +326,8 @@ int s2pt_attach(const struct s2pt_fmt *fmt, uint64_t root_pa, const struct s2pt_
 		free(pt);
 		return -EFAULT;
 	}
+	if (fmt->desc->flags & S2PT_FMT_EMPTY_TABLE)
+		s2pt_empty_learn(pt);
 	*out = pt;
 	return 0;
 }

@@ -346,17 +346,16 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 	}
 }
 
-/* Whether table @t (@level entries) holds nothing. @hint is the slot most
- * recently cleared: its neighbours are the likeliest to be in use, which
- * keeps unmapping page by page, up or down, at O(1) per page. */
+/* Whether table @t (@level entries) holds nothing. @hint is a slot just
+ * cleared: its neighbours are the likeliest to be in use, which keeps
+ * unmapping page by page, up or down, at O(1) per page. */
 static s2pt_always_inline bool s2pt_table_empty(const struct s2pt_fmt_desc *f,
 						const struct s2pt *pt, const uint64_t *t,
 						unsigned level, unsigned hint)
 {
 	uint64_t e = s2pt_empty(f, pt, level);
 
-	if (s2pt_pte_read(t + hint) != e ||
-	    (hint < 511 && s2pt_pte_read(t + hint + 1) != e) ||
+	if ((hint < 511 && s2pt_pte_read(t + hint + 1) != e) ||
 	    (hint > 0 && s2pt_pte_read(t + hint - 1) != e))
 		return false;
 	/* plain loads so the scan vectorises; one writer owns this table now */

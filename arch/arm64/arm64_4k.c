@@ -40,7 +40,7 @@
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
 
 /* Lowest output-address bit of a leaf at @level: 12, 21 or 30. */
-static inline uint64_t a64_leaf_mask(unsigned level)
+s2pt_enc uint64_t a64_leaf_mask(unsigned level)
 {
 	return A64_ADDR & ~((1ull << (12 + 9 * level)) - 1);
 }
@@ -55,7 +55,7 @@ static inline uint64_t a64_leaf_mask(unsigned level)
  *   U | W with X or XS would be silently weakened: refused;
  * - memory type 3 is not defined.
  */
-static inline int a64_prot_check(uint32_t prot)
+s2pt_enc int a64_prot_check(uint32_t prot)
 {
 	uint32_t x = prot & A64_EXEC;
 
@@ -78,7 +78,7 @@ static inline int a64_prot_check(uint32_t prot)
  * (D8.5); no DBM (bit 51), so there is no hardware dirty state. SH is
  * inner shareable for every type (ignored for Device memory).
  */
-static inline uint64_t a64_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t a64_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
 	uint64_t pte = oa | A64_VALID | A64_SH_INNER | A64_AF;
 
@@ -118,7 +118,7 @@ static inline uint64_t a64_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
  * PXNTable (bits 63:59) all 0 so that they restrict nothing and the leaf
  * decides (D8.4, hierarchical permissions).
  */
-static inline uint64_t a64_pte_table(uint64_t pa, unsigned level)
+s2pt_enc uint64_t a64_pte_table(uint64_t pa, unsigned level)
 {
 	(void)level;
 	return pa | A64_VALID | A64_TYPE;
@@ -130,7 +130,7 @@ static inline uint64_t a64_pte_table(uint64_t pa, unsigned level)
  * table, 0b01 block. Lookup level 0 (our 3): 0b11 table; a block there
  * exists only with 52-bit addresses (TCR_EL1.DS = 1), otherwise it faults.
  */
-static inline enum s2pt_kind a64_pte_kind(uint64_t pte, unsigned level)
+s2pt_enc enum s2pt_kind a64_pte_kind(uint64_t pte, unsigned level)
 {
 	if (!(pte & A64_VALID))
 		return S2PT_NONE;
@@ -143,7 +143,7 @@ static inline enum s2pt_kind a64_pte_kind(uint64_t pte, unsigned level)
 
 /* A block's output address starts at bit 21 / 30; bits below are RES0
  * or nT (bit 16, FEAT_BBM), never address. */
-static inline uint64_t a64_pte_addr(uint64_t pte, unsigned level)
+s2pt_enc uint64_t a64_pte_addr(uint64_t pte, unsigned level)
 {
 	if (level && !(pte & A64_TYPE))
 		return pte & a64_leaf_mask(level);
@@ -156,7 +156,7 @@ static inline uint64_t a64_pte_addr(uint64_t pte, unsigned level)
  * writable at EL0 reads as not executable at EL1 (see a64_prot_check), so
  * whatever this returns is accepted by a64_prot_check.
  */
-static inline uint32_t a64_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t a64_pte_prot(uint64_t pte, unsigned level)
 {
 	uint64_t attr = (pte & A64_ATTR_MASK) >> A64_ATTR_SHIFT;
 	bool pxn = pte & A64_PXN, uxn = pte & A64_UXN;
@@ -192,6 +192,23 @@ static inline uint32_t a64_pte_prot(uint64_t pte, unsigned level)
 	return prot;
 }
 
+/*
+ * TTBR0_EL1 / TTBR1_EL1 (ARM ARM register description, TTBR0_EL1): BADDR
+ * bits 47:1 (the 4 KiB root, so bits 11:1 are 0), ASID bits 63:48 from
+ * @vmid, CnP bit 0 = 0. ASIDs are up to 16 bits (TCR_EL1.AS = 1 for more
+ * than 8; with AS = 0 the CPU ignores ASID[15:8]); wider -> -EINVAL. The
+ * value is the same for either register: a table made with S2PT_OPT_TTBR1
+ * goes in TTBR1_EL1 (its ASID counts only with TCR_EL1.A1 = 1), a
+ * sign-extended one (neither option) serves both halves, in both.
+ */
+static int a64_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	if (hw->vmid > 0xffff || (hw->root_pa & ~A64_ADDR))
+		return -EINVAL;
+	*val = hw->root_pa | (uint64_t)hw->vmid << 48;
+	return 0;
+}
+
 /* TTBRn_EL1 with TnSZ = 16, TG = 4 KiB: four lookup levels, 0..3; blocks
  * at lookup levels 1 (1 GiB) and 2 (2 MiB). Break-before-make when the
  * output address or block size of a valid entry changes (D8, "Using
@@ -212,5 +229,6 @@ static const struct s2pt_fmt_desc arm64_4k_desc = {
 	.pte_addr = a64_pte_addr,
 	.pte_prot = a64_pte_prot,
 	.prot_check = a64_prot_check,
+	.hw_root = a64_hw_root,
 };
 S2PT_DEFINE_FMT(s2pt_fmt_arm64_4k, "arm64_4k", arm64_4k_desc)

@@ -49,7 +49,7 @@
  * One execute bit: S2PT_XU / S2PT_XS are refused (outside LA_PROT_BITS).
  * MAT 3 is reserved (§5.3).
  */
-static inline int la_prot_check(uint32_t prot)
+s2pt_enc int la_prot_check(uint32_t prot)
 {
 	if (prot & ~LA_PROT_BITS)
 		return -EINVAL;
@@ -72,7 +72,7 @@ static inline int la_prot_check(uint32_t prot)
  * A TLB entry holds an even/odd page pair and is global only if both
  * halves have G (§7.5.3): a G page whose buddy is not G is not global.
  */
-static inline uint64_t la_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t la_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
 	uint64_t pte = oa | LA_V | LA_P;
 
@@ -114,7 +114,7 @@ static inline uint64_t la_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
  * a walker takes as a table at PA 0 (Linux points empty slots at an
  * invalid table instead; S2PT_FMT_EMPTY_TABLE does that for LVZ).
  */
-static inline uint64_t la_pte_table(uint64_t pa, unsigned level)
+s2pt_enc uint64_t la_pte_table(uint64_t pa, unsigned level)
 {
 	(void)level;
 	return pa;
@@ -127,7 +127,7 @@ static inline uint64_t la_pte_table(uint64_t pa, unsigned level)
  * walks them). At level 3 it would fill TLB halves of 256 GiB, beyond the
  * page sizes CSR.PRCFG2 reports on known parts: treated as not present.
  */
-static inline enum s2pt_kind la_pte_kind(uint64_t pte, unsigned level)
+s2pt_enc enum s2pt_kind la_pte_kind(uint64_t pte, unsigned level)
 {
 	if (level && !(pte & LA_HUGE))
 		return S2PT_TABLE;
@@ -138,7 +138,7 @@ static inline enum s2pt_kind la_pte_kind(uint64_t pte, unsigned level)
 
 /* Tables and 4 KiB pages: PA 47:12. Huge pages: 47:21 / 47:30, the bits
  * below (HGLOBAL, the LDDIR level) ignored as the TLB ignores them (§5.4.2). */
-static inline uint64_t la_pte_addr(uint64_t pte, unsigned level)
+s2pt_enc uint64_t la_pte_addr(uint64_t pte, unsigned level)
 {
 	if (level && (pte & LA_HUGE))
 		return pte & LA_ADDR & ~((1ull << (12 + 9 * level)) - 1);
@@ -151,7 +151,7 @@ static inline uint64_t la_pte_addr(uint64_t pte, unsigned level)
  * (PLV 1 and 2 read as supervisor); G from G or HGLOBAL by entry kind.
  * MAT 3 (reserved, never written) reads as DEV.
  */
-static inline uint32_t la_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t la_pte_prot(uint64_t pte, unsigned level)
 {
 	uint32_t prot = 0;
 
@@ -187,6 +187,20 @@ static inline uint32_t la_pte_prot(uint64_t pte, unsigned level)
 }
 
 /*
+ * The value for CSR.PGDL (0x19, §7.5.5: Base 63:12, bits 11:0 read as 0),
+ * and for CSR.PGDH (0x1a, §7.5.6) when the table also serves the upper
+ * half. The ASID is not part of it (CSR.ASID bits 9:0, §7.5.4): @vmid
+ * must be 0.
+ */
+static int la_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	if (hw->vmid || (hw->root_pa & ~LA_ADDR))
+		return -EINVAL;
+	*val = hw->root_pa;
+	return 0;
+}
+
+/*
  * PWCL: PTbase 12, PTwidth 9, Dir1 21/9, Dir2 30/9; PWCH: Dir3 39/9
  * (§7.5.8, §7.5.9). VA bit 47 picks PGDL or PGDH (§5.4.5, §7.5.5-6), each
  * walked with VA[47:39] as the root index, so one root loaded into both
@@ -212,5 +226,6 @@ static const struct s2pt_fmt_desc la64_desc = {
 	.pte_addr = la_pte_addr,
 	.pte_prot = la_pte_prot,
 	.prot_check = la_prot_check,
+	.hw_root = la_hw_root,
 };
 S2PT_DEFINE_FMT(s2pt_fmt_la64, "la64", la64_desc)

@@ -39,7 +39,7 @@
  * refuses it too). There is one execute bit, so S2PT_XU / S2PT_XS are
  * refused (outside SV_PROT_BITS). Svpbmt value 3 is reserved.
  */
-static inline int sv_prot_check(uint32_t prot)
+s2pt_enc int sv_prot_check(uint32_t prot)
 {
 	if (prot & ~SV_PROT_BITS)
 		return -EINVAL;
@@ -53,12 +53,12 @@ static inline int sv_prot_check(uint32_t prot)
 }
 
 /* Physical address <-> PPN field: PA 55:12 lives in PTE 53:10 (§4.4.1). */
-static inline uint64_t sv_pa_to_ppn(uint64_t pa)
+s2pt_enc uint64_t sv_pa_to_ppn(uint64_t pa)
 {
 	return (pa >> 12) << SV_PPN_SHIFT;
 }
 
-static inline uint64_t sv_ppn_to_pa(uint64_t pte)
+s2pt_enc uint64_t sv_ppn_to_pa(uint64_t pte)
 {
 	return ((pte & SV_PPN) >> SV_PPN_SHIFT) << 12;
 }
@@ -71,7 +71,7 @@ static inline uint64_t sv_ppn_to_pa(uint64_t pte)
  * instead of being set (§4.3.1), and a read-only page never needs D.
  * Memory type by Svpbmt: WB -> PMA (0), NC -> NC (1), DEV -> IO (2).
  */
-static inline uint64_t sv_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t sv_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
 	uint64_t pte = sv_pa_to_ppn(oa) | SV_V | SV_A;
 
@@ -106,7 +106,7 @@ static inline uint64_t sv_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
  * PBMT and N are reserved in non-leaf PTEs and stay 0; G = 0 so that each
  * leaf alone says whether it is global.
  */
-static inline uint64_t sv_pte_table(uint64_t pa, unsigned level)
+s2pt_enc uint64_t sv_pte_table(uint64_t pa, unsigned level)
 {
 	(void)level;
 	return sv_pa_to_ppn(pa) | SV_V;
@@ -120,7 +120,7 @@ static inline uint64_t sv_pte_table(uint64_t pa, unsigned level)
  * (step 6). Svnapot leaves (N = 1) are reported as not present: this
  * format never writes them and cannot describe their 64 KiB span.
  */
-static inline enum s2pt_kind sv_pte_kind(uint64_t pte, unsigned level)
+s2pt_enc enum s2pt_kind sv_pte_kind(uint64_t pte, unsigned level)
 {
 	if (!(pte & SV_V) || (pte & SV_RSVD))
 		return S2PT_NONE;
@@ -139,14 +139,14 @@ static inline enum s2pt_kind sv_pte_kind(uint64_t pte, unsigned level)
 	return S2PT_LEAF;
 }
 
-static inline uint64_t sv_pte_addr(uint64_t pte, unsigned level)
+s2pt_enc uint64_t sv_pte_addr(uint64_t pte, unsigned level)
 {
 	(void)level;
 	return sv_ppn_to_pa(pte);
 }
 
 /* Decode a leaf; A and D are the hardware's (hw_bits), not part of prot. */
-static inline uint32_t sv_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t sv_pte_prot(uint64_t pte, unsigned level)
 {
 	uint32_t prot = 0;
 
@@ -177,11 +177,44 @@ static inline uint32_t sv_pte_prot(uint64_t pte, unsigned level)
 }
 
 /*
+ * satp (§4.1.11, RV64): MODE 63:60 (8 Sv39, 9 Sv48, 10 Sv57), ASID 59:44
+ * (ASIDMAX = 16), PPN 43:0 of the root. @hw->vmid is the ASID; wider than
+ * 16 bits is -EINVAL. The caller fences (SFENCE.VMA) when reusing an ASID.
+ */
+#define SATP_MODE_SHIFT	60
+#define SATP_ASID_SHIFT	44
+#define SATP_ASID_MAX	0xffffu
+
+s2pt_enc int sv_satp(const struct s2pt_hw *hw, uint64_t mode, uint64_t *val)
+{
+	if (hw->vmid > SATP_ASID_MAX || (hw->root_pa & 0xfff) || (hw->root_pa >> 56))
+		return -EINVAL;
+	*val = mode << SATP_MODE_SHIFT | (uint64_t)hw->vmid << SATP_ASID_SHIFT |
+	       hw->root_pa >> 12;
+	return 0;
+}
+
+static int sv39_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	return sv_satp(hw, 8, val);
+}
+
+static int sv48_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	return sv_satp(hw, 9, val);
+}
+
+static int sv57_hw_root(const struct s2pt_hw *hw, uint64_t *val)
+{
+	return sv_satp(hw, 10, val);
+}
+
+/*
  * satp modes 8 / 9 / 10 (§4.1.11). Input addresses are sign-extended from
  * bit 38 / 47 / 56 (§4.4.1, §4.5.1, §4.6.1): S2PT_FMT_CANONICAL. Physical
  * addresses are 56 bits (PPN 53:10). Every level may hold a leaf.
  */
-#define SV_DESC(name, lv, bits)						\
+#define SV_DESC(name, lv, bits, hw)					\
 static const struct s2pt_fmt_desc name = {				\
 	.levels = (lv),							\
 	.ia_bits = (bits),						\
@@ -198,16 +231,17 @@ static const struct s2pt_fmt_desc name = {				\
 	.pte_addr = sv_pte_addr,					\
 	.pte_prot = sv_pte_prot,					\
 	.prot_check = sv_prot_check,					\
+	.hw_root = (hw),						\
 }
 
 /* Sv39: 3 levels, 4 KiB / 2 MiB / 1 GiB leaves (§4.4). */
-SV_DESC(sv39_desc, 3, 39);
+SV_DESC(sv39_desc, 3, 39, sv39_hw_root);
 S2PT_DEFINE_FMT(s2pt_fmt_sv39, "sv39", sv39_desc)
 
 /* Sv48: 4 levels, adds 512 GiB terapages (§4.5). */
-SV_DESC(sv48_desc, 4, 48);
+SV_DESC(sv48_desc, 4, 48, sv48_hw_root);
 S2PT_DEFINE_FMT(s2pt_fmt_sv48, "sv48", sv48_desc)
 
 /* Sv57: 5 levels, adds 256 TiB petapages (§4.6). */
-SV_DESC(sv57_desc, 5, 57);
+SV_DESC(sv57_desc, 5, 57, sv57_hw_root);
 S2PT_DEFINE_FMT(s2pt_fmt_sv57, "sv57", sv57_desc)

@@ -33,7 +33,7 @@
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
 
 /* Low address bit of a leaf at @level: 12, 21, 30 (4-20, 4-18, 4-16). */
-static inline uint64_t x86_leaf_mask(unsigned level)
+s2pt_enc uint64_t x86_leaf_mask(unsigned level)
 {
 	return X86_ADDR & ~((1ull << (12 + 9 * level)) - 1);
 }
@@ -44,7 +44,7 @@ static inline uint64_t x86_leaf_mask(unsigned level)
  * split S2PT_XU / S2PT_XS are refused (outside X86_PROT_BITS). Memory
  * type 3 is not defined.
  */
-static inline int x86_prot_check(uint32_t prot)
+s2pt_enc int x86_prot_check(uint32_t prot)
 {
 	if (prot & ~X86_PROT_BITS)
 		return -EINVAL;
@@ -62,7 +62,7 @@ static inline int x86_prot_check(uint32_t prot)
  * PAT:PCD:PWT (§4.9.2) against S2PT_X86_PAT, always with PAT = 0:
  * WB index 0, NC index 1 (PWT, WC), DEV index 3 (PCD | PWT, UC).
  */
-static inline uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
 	uint64_t pte = oa | X86_P | X86_A;
 
@@ -84,7 +84,7 @@ static inline uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
  * alone decides access (§4.6: rights are the AND over the walk); XD = 0,
  * PWT = PCD = 0 (the next table is read write-back).
  */
-static inline uint64_t x86_pte_table(uint64_t pa, unsigned level)
+s2pt_enc uint64_t x86_pte_table(uint64_t pa, unsigned level)
 {
 	(void)level;
 	return pa | X86_P | X86_RW | X86_US | X86_A;
@@ -95,7 +95,7 @@ static inline uint64_t x86_pte_table(uint64_t pa, unsigned level)
  * PDPTE or PDE maps one when PS = 1. PS is reserved in a PML4E / PML5E
  * (a reserved-bit page fault, §4.7), so such an entry translates nothing.
  */
-static inline enum s2pt_kind x86_pte_kind(uint64_t pte, unsigned level)
+s2pt_enc enum s2pt_kind x86_pte_kind(uint64_t pte, unsigned level)
 {
 	if (!(pte & X86_P))
 		return S2PT_NONE;
@@ -107,7 +107,7 @@ static inline enum s2pt_kind x86_pte_kind(uint64_t pte, unsigned level)
 }
 
 /* Huge leaves keep PAT in bit 12, so their address starts at bit 21 / 30. */
-static inline uint64_t x86_pte_addr(uint64_t pte, unsigned level)
+s2pt_enc uint64_t x86_pte_addr(uint64_t pte, unsigned level)
 {
 	if (level && level <= 2 && (pte & X86_PS))
 		return pte & x86_leaf_mask(level);
@@ -118,7 +118,7 @@ static inline uint64_t x86_pte_addr(uint64_t pte, unsigned level)
  * Decode a leaf. PCD:PWT gives the type; PAT (bit 7 of a PTE, bit 12 of a
  * huge leaf) is ignored; PCD alone (index 2, UC-) reads as DEV.
  */
-static inline uint32_t x86_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t x86_pte_prot(uint64_t pte, unsigned level)
 {
 	uint64_t prot = S2PT_R;
 

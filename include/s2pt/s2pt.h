@@ -289,6 +289,20 @@ S2PT_API int s2pt_dump(struct s2pt *pt, FILE *f);
 S2PT_API int s2pt_hw_root(const struct s2pt *pt, unsigned vmid, uint64_t *val);
 
 /*
+ * s2pt_arm64_vtcr() - VTCR_EL2 for the ARM stage-2 table @pt (made with
+ * s2pt_fmt_arm64_s2): T0SZ = 64 - ia_bits, SL0 from the start level, TG0
+ * 4 KiB, walks inner-shareable write-back (SH0 = 3, IRGN0 = ORGN0 = 1),
+ * PS from @pa_range_bits (32, 36, 40, 42, 44, 48 or 52: the CPU's
+ * ID_AA64MMFR0_EL1.PARange or less), RES1 bit 31; VS, HA, HD 0. Pair it
+ * with s2pt_hw_root()'s VTTBR_EL2 (8-bit VMID) and HCR_EL2.FWB = 0; the
+ * leaves use XN[1:0] as FEAT_XNX defines it when S2PT_XU / S2PT_XS are
+ * mapped. Changes nothing, invalidates nothing.
+ * Return: 0, or -EINVAL (@pt not ARM stage-2, @pa_range_bits not one of
+ * the sizes above or below the table's input size, NULL argument).
+ */
+S2PT_API int s2pt_arm64_vtcr(const struct s2pt *pt, unsigned pa_range_bits, uint64_t *vtcr);
+
+/*
  * Memory providers. The heap provider (opts.mm == NULL) takes table pages
  * from aligned_alloc with pa == va. An arena carves table pages out of a
  * caller-given region whose first byte is at physical address @pa_base:

@@ -475,3 +475,61 @@ Test(enc_arm64, ttbr_halves)
 	cr_expect_eq(s2pt_create(&s2pt_fmt_arm64_4k, &o1, &pt), -EINVAL);
 	cr_expect_eq(s2pt_create(&s2pt_fmt_x86_64, &o0, &pt), -EINVAL);
 }
+
+/* A table whose root the arena hands out first, at physical @pa_base. */
+static struct s2pt *arena_table(void *mem, size_t size, uint64_t pa_base, unsigned flags,
+				struct s2pt_arena **arena)
+{
+	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm, .flags = flags };
+	struct s2pt *pt = NULL;
+
+	cr_assert_eq(s2pt_arena_create(mem, pa_base, size, arena), 0);
+	o.mm_ctx = *arena;
+	cr_assert_eq(s2pt_create(&s2pt_fmt_arm64_4k, &o, &pt), 0);
+	cr_assert_eq(s2pt_root(pt), pa_base);
+	return pt;
+}
+
+/*
+ * TTBR0_EL1 / TTBR1_EL1 (ARM ARM register description): BADDR bits 47:1
+ * (a 4 KiB root: bits 11:1 zero), ASID bits 63:48 (16 bits with
+ * TCR_EL1.AS = 1), CnP bit 0 = 0. s2pt_hw_root()'s @vmid is the ASID.
+ */
+Test(enc_arm64, ttbr_value)
+{
+	size_t size = 16 * KIB;
+	void *mem = aligned_alloc(KIB, size);
+	struct s2pt_arena *arena = NULL;
+	struct s2pt *pt;
+	uint64_t v = 0x5a5a;
+
+	cr_assert_not_null(mem);
+	pt = arena_table(mem, size, 0x40000000ull, 0, &arena);
+	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
+	expect_pte(v, 0x0000000040000000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 1, &v), 0);
+	expect_pte(v, 0x0001000040000000ull);		/* ASID 1 at bit 48 */
+	cr_assert_eq(s2pt_hw_root(pt, 0x1234, &v), 0);
+	expect_pte(v, 0x1234000040000000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 0xffff, &v), 0);
+	expect_pte(v, 0xffff000040000000ull);		/* 16-bit ASID: bits 63:48 */
+	v = 0x5a5a;
+	cr_expect_eq(s2pt_hw_root(pt, 0x10000, &v), -EINVAL);
+	cr_expect_eq(v, 0x5a5a);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(arena);
+
+	/* TTBR1 half, root at the top of the 48-bit PA space: 47:12 all set */
+	pt = arena_table(mem, size, 0x0000ffffffffc000ull, S2PT_OPT_TTBR1, &arena);
+	cr_assert_eq(s2pt_hw_root(pt, 0x00a5, &v), 0);
+	expect_pte(v, 0x00a5ffffffffc000ull);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(arena);
+
+	/* a root at 2^48 has no BADDR encoding */
+	pt = arena_table(mem, size, 0x0001000000000000ull, 0, &arena);
+	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(arena);
+	free(mem);
+}

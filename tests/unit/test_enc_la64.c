@@ -359,3 +359,29 @@ Test(enc_la64, name)
 	cr_expect_eq(s2pt_fmt_find("la64"), &s2pt_fmt_la64);
 	cr_expect_str_eq(s2pt_fmt_name(&s2pt_fmt_la64), "la64");
 }
+
+/*
+ * CSR.PGDL (0x19, §7.5.5): Base 63:12 of the root, bits 11:0 zero; the
+ * same value serves CSR.PGDH (§7.5.6) for the upper half. The ASID has its
+ * own CSR (§7.5.4), so @vmid must be 0.
+ */
+Test(enc_la64, pgdl)
+{
+	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
+	void *mem = aligned_alloc(KIB, 4 * KIB);
+	struct s2pt_arena *a;
+	struct s2pt *pt;
+	uint64_t v = 0;
+
+	cr_assert_not_null(mem);
+	cr_assert_eq(s2pt_arena_create(mem, 0x80000000, 4 * KIB, &a), 0);
+	o.mm_ctx = a;
+	cr_assert_eq(s2pt_create(&s2pt_fmt_la64, &o, &pt), 0);
+	cr_assert_eq(s2pt_root(pt), 0x80000000);
+	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
+	cr_expect_eq(v, 0x80000000);
+	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(a);
+	free(mem);
+}

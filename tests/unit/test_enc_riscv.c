@@ -416,3 +416,41 @@ Test(enc_riscv, names)
 	cr_expect_eq(s2pt_fmt_find("sv57"), &s2pt_fmt_sv57);
 	cr_expect_str_eq(s2pt_fmt_name(&s2pt_fmt_sv48), "sv48");
 }
+
+/* An arena places the root at a chosen physical address (first fit). */
+static void satp_at(const struct s2pt_fmt *fmt, uint64_t pa_base, unsigned asid,
+		    uint64_t want)
+{
+	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
+	void *mem = aligned_alloc(KIB, 4 * KIB);
+	struct s2pt_arena *a;
+	struct s2pt *pt;
+	uint64_t v = 0;
+
+	cr_assert_not_null(mem);
+	cr_assert_eq(s2pt_arena_create(mem, pa_base, 4 * KIB, &a), 0);
+	o.mm_ctx = a;
+	cr_assert_eq(s2pt_create(fmt, &o, &pt), 0);
+	cr_assert_eq(s2pt_root(pt), pa_base);
+	cr_assert_eq(s2pt_hw_root(pt, asid, &v), 0);
+	cr_expect_eq(v, want, "satp %#018llx, want %#018llx", (unsigned long long)v,
+		     (unsigned long long)want);
+	/* ASIDMAX is 16 for Sv39/Sv48/Sv57 (§4.1.11) */
+	cr_expect_eq(s2pt_hw_root(pt, 0x10000, &v), -EINVAL);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(a);
+	free(mem);
+}
+
+/* satp for RV64 (§4.1.11): MODE 63:60 (8 Sv39, 9 Sv48, 10 Sv57), ASID 59:44, PPN 43:0. */
+Test(enc_riscv, satp)
+{
+	/* Sv39, root 0x80000000 (PPN 0x80000), ASID 0: 8 << 60 | 0x80000 */
+	satp_at(&s2pt_fmt_sv39, 0x80000000, 0, 0x8000000000080000ull);
+	/* Sv39, root 0x123456000 (PPN 0x123456), ASID 0x2a << 44 = 0x0002a00000000000 */
+	satp_at(&s2pt_fmt_sv39, 0x123456000ull, 0x2a, 0x8002a00000123456ull);
+	/* Sv48, ASID 0xffff << 44 = 0x0ffff00000000000 (bits 59:44 all set) */
+	satp_at(&s2pt_fmt_sv48, 0x80000000, 0xffff, 0x9ffff00000080000ull);
+	/* Sv57, ASID 0x1234 << 44 = 0x0123400000000000 */
+	satp_at(&s2pt_fmt_sv57, 0x80000000, 0x1234, 0xa123400000080000ull);
+}

@@ -474,3 +474,41 @@ Test(enc_x86, decode_foreign)
 	free(p3);
 	free(p4);
 }
+
+/*
+ * CR3 (SDM 3A §4.5.2, Tables 4-12 and 4-13): the root in bits 51:12;
+ * @vmid is the PCID in bits 11:0 (meaningful with CR4.PCIDE = 1); with
+ * vmid 0, PWT(3) = PCD(4) = 0. PCIDs are 12 bits: 0x1000 is refused.
+ * The root is an arena's first page, 0x00000abcdef00000.
+ */
+static void check_cr3(const struct s2pt_fmt *fmt)
+{
+	const uint64_t base = 0x00000abcdef00000ull;
+	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm };
+	struct s2pt_arena *a = NULL;
+	void *mem = aligned_alloc(KIB, 16 * KIB);
+	struct s2pt *pt = NULL;
+	uint64_t v = 0;
+
+	cr_assert_not_null(mem);
+	cr_assert_eq(s2pt_arena_create(mem, base, 16 * KIB, &a), 0);
+	opts.mm_ctx = a;
+	cr_assert_eq(s2pt_create(fmt, &opts, &pt), 0);
+	cr_assert_eq(s2pt_root(pt), base);
+	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
+	expect_pte(v, 0x00000abcdef00000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 1, &v), 0);
+	expect_pte(v, 0x00000abcdef00001ull);
+	cr_assert_eq(s2pt_hw_root(pt, 0xfff, &v), 0);
+	expect_pte(v, 0x00000abcdef00fffull);
+	cr_expect_eq(s2pt_hw_root(pt, 0x1000, &v), -EINVAL);
+	s2pt_destroy(pt);
+	s2pt_arena_destroy(a);
+	free(mem);
+}
+
+Test(enc_x86, cr3)
+{
+	check_cr3(&s2pt_fmt_x86_64);
+	check_cr3(&s2pt_fmt_x86_64_la57);
+}
