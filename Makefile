@@ -112,9 +112,16 @@ check-exports: $(B)/libs2pt.so
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-run
 
+SAN_B := build/san-address-undefined
+
 test-run: all $(B)/tests/unit $(B)/tests/headers.ok $(B)/tests/readme-example check-exports
 	$(Q)$(B)/tests/readme-example > /dev/null
-	$(Q)$(B)/tests/unit --jobs 2
+	$(Q)$(B)/tests/unit -j2
+ifeq ($(SANITIZE),)
+	@echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (20,000 random ops per format, another seed)"
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined $(SAN_B)/tests/unit
+	$(Q)S2PT_OPS=20000 S2PT_SEED=2 $(SAN_B)/tests/unit -j2
+endif
 
 # Benchmark ----------------------------------------------------------------
 
