@@ -84,8 +84,15 @@ install: all
 
 # Tests -------------------------------------------------------------------
 
+# Parts with their own make fragment (tests/oracle, vmm-example) add to
+# TEST_EXTRA (targets make test runs after the unit tests) and DEPS_EXTRA
+# (Debian packages make deps installs).
+TEST_EXTRA :=
+DEPS_EXTRA :=
+-include $(wildcard tests/*/*.mk vmm-example/*.mk)
+
 deps:
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh $(DEPS_EXTRA)
 
 $(B)/tests/unit: $(UNIT_OBJ) $(B)/libs2pt.a
 	@mkdir -p $(dir $@)
@@ -122,6 +129,7 @@ ifeq ($(SANITIZE),)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined $(SAN_B)/tests/unit
 	$(Q)S2PT_OPS=20000 S2PT_SEED=2 $(SAN_B)/tests/unit -j2
 endif
+	$(Q)for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 # Benchmark ----------------------------------------------------------------
 
