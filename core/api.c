@@ -55,3 +55,10 @@ int s2pt_collapse(struct s2pt *pt, uint64_t ia, uint64_t size)
 		return -EINVAL;
 	return pt->fmt->ops->collapse(pt, ia, size);
 }
+
+int s2pt_harvest(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned what, uint64_t *bitmap)
+{
+	if (!pt || !bitmap)
+		return -EINVAL;
+	return pt->fmt->ops->harvest(pt, ia, size, what, bitmap);
+}

@@ -54,6 +54,8 @@ struct s2pt_fmt_desc {
 	unsigned flags;		/* S2PT_FMT_* */
 	uint32_t prot_bits;	/* S2PT_* bits the format can ever express */
 	uint64_t hw_bits;	/* leaf bits hardware sets (A/D), kept on rewrite */
+	uint64_t young_bit;	/* accessed bit the hardware sets; 0: none */
+	uint64_t dirty_bit;	/* dirty bit the hardware sets; 0: write-protect */
 
 	/* levels for a given input width; NULL: fixed at .levels */
 	unsigned (*levels_for)(unsigned ia_bits);

@@ -553,8 +553,10 @@ static s2pt_always_inline void s2pt_leaf_fill(const struct s2pt_fmt_desc *f, uin
 	out->pte = pte;
 }
 
-static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-					     uint64_t ia, struct s2pt_leaf *out)
+/* Descend to the leaf translating @ia; on -ENOENT, *level is the level of
+ * the empty entry that ended the walk (stage-2 fault reporting). */
+static s2pt_always_inline int s2pt_do_probe(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					    uint64_t ia, struct s2pt_leaf *out, int *level)
 {
 	uint64_t a, limit, *t = pt->root;
 	int ret = s2pt_check_ia(f, pt, ia, &a, &limit);
@@ -566,6 +568,7 @@ static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, stru
 	for (int l = (int)s2pt_levels(f, pt) - 1; l >= 0; l--) {
 		uint64_t e = s2pt_pte_read(t + s2pt_idx(f, pt, a, (unsigned)l));
 
+		*level = l;
 		switch (s2pt_kind_of(f, pt, e, (unsigned)l)) {
 		case S2PT_NONE:
 			return -ENOENT;
@@ -579,6 +582,14 @@ static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, stru
 		}
 	}
 	return -ENOENT;	/* not reached: level 0 holds no tables */
+}
+
+static s2pt_always_inline int s2pt_do_lookup(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					     uint64_t ia, struct s2pt_leaf *out)
+{
+	int level;
+
+	return s2pt_do_probe(f, pt, ia, out, &level);
 }
 
 struct s2pt_user_walk {

@@ -28,6 +28,12 @@ struct s2pt_fmt_ops {
 		    s2pt_visit_fn fn, void *arg);
 	int (*split)(struct s2pt *pt, uint64_t ia, uint64_t size, uint64_t leaf_size);
 	int (*collapse)(struct s2pt *pt, uint64_t ia, uint64_t size);
+	int (*harvest)(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned what,
+		       uint64_t *bitmap);
+	int (*probe)(struct s2pt *pt, uint64_t ia, struct s2pt_leaf *out, int *level);
+	/* s2pt_translate() with this format as the guest's first stage */
+	int (*xlate)(const struct s2pt_guest *g, uint64_t gva, uint32_t access,
+		     struct s2pt_xlate *out);
 	void (*free_tree)(struct s2pt *pt);	/* every table below the root */
 };
 
@@ -80,6 +86,11 @@ struct s2pt_op {
 /* Keep at most this many spare pages between operations. */
 #define S2PT_SPARE_KEEP 16
 
+S2PT_HIDDEN int s2pt_xlate_s2(const struct s2pt_guest *g, uint64_t gpa, uint32_t access,
+			      bool in_walk, struct s2pt_xlate *out);
+S2PT_HIDDEN int s2pt_xlate_fault(struct s2pt_xlate *out, unsigned stage, unsigned kind,
+				 int level, uint64_t addr);
+S2PT_HIDDEN bool s2pt_access_ok(uint32_t prot, uint32_t access, bool first_stage);
 S2PT_HIDDEN int s2pt_spare_topup(struct s2pt *pt, uint64_t n);
 S2PT_HIDDEN void s2pt_spare_trim(struct s2pt *pt);
 S2PT_HIDDEN struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt);

@@ -6,7 +6,9 @@
 #ifndef S2PT_CORE_TEMPLATE_H
 #define S2PT_CORE_TEMPLATE_H
 
+#include "core/harvest.h"
 #include "core/ops.h"
+#include "core/xlate.h"
 
 /*
  * @desc is a static const struct s2pt_fmt_desc in the same file: the
@@ -14,6 +16,7 @@
  * a public call costs one indirect call (into these) and none per entry.
  */
 #define S2PT_DEFINE_FMT(sym, fmt_name, fmt_desc)						\
+extern const struct s2pt_fmt sym;							\
 static int sym##_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size,		\
 		     uint32_t prot, unsigned flags)					\
 { return s2pt_do_map(&(fmt_desc), pt, ia, oa, size, prot, flags); }				\
@@ -30,12 +33,21 @@ static int sym##_split(struct s2pt *pt, uint64_t ia, uint64_t size, uint64_t lea
 { return s2pt_do_split(&(fmt_desc), pt, ia, size, leaf_size); }				\
 static int sym##_collapse(struct s2pt *pt, uint64_t ia, uint64_t size)			\
 { return s2pt_do_collapse(&(fmt_desc), pt, ia, size); }					\
+static int sym##_harvest(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned what,	\
+			 uint64_t *bitmap)						\
+{ return s2pt_do_harvest(&(fmt_desc), pt, ia, size, what, bitmap); }			\
+static int sym##_probe(struct s2pt *pt, uint64_t ia, struct s2pt_leaf *out, int *level)	\
+{ return s2pt_do_probe(&(fmt_desc), pt, ia, out, level); }				\
+static int sym##_xlate(const struct s2pt_guest *g, uint64_t gva, uint32_t access,	\
+		       struct s2pt_xlate *out)						\
+{ return s2pt_do_xlate(&(fmt_desc), &sym, g, gva, access, out); }			\
 static void sym##_free_tree(struct s2pt *pt)						\
 { s2pt_do_free_tree(&(fmt_desc), pt); }							\
 static const struct s2pt_fmt_ops sym##_ops = {						\
 	.map = sym##_map, .unmap = sym##_unmap, .protect = sym##_protect,		\
 	.lookup = sym##_lookup, .walk = sym##_walk, .split = sym##_split,		\
-	.collapse = sym##_collapse, .free_tree = sym##_free_tree,			\
+	.collapse = sym##_collapse, .harvest = sym##_harvest,				\
+	.probe = sym##_probe, .xlate = sym##_xlate, .free_tree = sym##_free_tree,	\
 };											\
 const struct s2pt_fmt sym = { .name = (fmt_name), .desc = &(fmt_desc), .ops = &sym##_ops };
 

@@ -273,6 +273,75 @@ S2PT_API int s2pt_split(struct s2pt *pt, uint64_t ia, uint64_t size, uint64_t le
  */
 S2PT_API int s2pt_collapse(struct s2pt *pt, uint64_t ia, uint64_t size);
 
+#define S2PT_HARVEST_DIRTY	(1u << 0)
+#define S2PT_HARVEST_YOUNG	(1u << 1)
+
+/*
+ * s2pt_harvest() - collect and reset dirty (S2PT_HARVEST_DIRTY) or accessed
+ * (S2PT_HARVEST_YOUNG) state of [ia, ia + size) (4 KiB aligned): for each
+ * base page whose leaf has the hardware bit set, set bit (page - ia) >> 12
+ * of @bitmap (never cleared: the caller zeroes it), and clear the bit in
+ * the entry (atomically: hardware sets it concurrently). Formats without
+ * a hardware dirty bit (ARM without DBM, LoongArch, EPT without
+ * S2PT_OPT_AD) report every writable page and write-protect it instead;
+ * the caller gives write access back with s2pt_protect() on the fault. A
+ * block that reaches outside the range is reported but left as it is, so
+ * nothing outside the range is lost. Clearing dirty state or write access
+ * is invalidated once for the range; clearing accessed bits is not (as
+ * Linux's clear_young). Return: 0, -EINVAL, -ERANGE, -EPERM, or
+ * -EOPNOTSUPP for YOUNG on a format with no accessed bit.
+ */
+S2PT_API int s2pt_harvest(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned what,
+			  uint64_t *bitmap);
+
+/* Two-stage translation. */
+
+#define S2PT_ACC_READ	(1u << 0)
+#define S2PT_ACC_WRITE	(1u << 1)
+#define S2PT_ACC_EXEC	(1u << 2)
+#define S2PT_ACC_USER	(1u << 3)	/* a user-mode (CPL 3 / EL0 / U-mode) access */
+
+struct s2pt_guest {
+	size_t sz;				/* sizeof(struct s2pt_guest) */
+	const struct s2pt_fmt *s1;		/* guest first stage; NULL: gva == gpa */
+	uint64_t s1_root;			/* its root, a guest-physical address */
+	unsigned s1_flags;			/* S2PT_OPT_TTBR0/1 for arm64_4k */
+	struct s2pt *s2;			/* second stage; NULL: hpa == gpa */
+	/* host pointer to @len bytes at host-physical @hpa, NULL if none */
+	void *(*hpa_to_va)(void *ctx, uint64_t hpa, size_t len);
+	void *ctx;
+};
+
+#define S2PT_XF_NOT_PRESENT	1	/* no translation at fault_level */
+#define S2PT_XF_PERMISSION	2	/* translation exists, access refused */
+#define S2PT_XF_RANGE		3	/* address beyond the stage's input width */
+
+struct s2pt_xlate {
+	uint64_t gpa, hpa;
+	uint32_t prot;			/* effective: s1_prot and s2_prot combined */
+	uint32_t s1_prot, s2_prot;
+	uint64_t s1_size, s2_size;	/* leaf sizes (0: no such stage) */
+	unsigned fault_stage;		/* 0: translated; 1 or 2 */
+	unsigned fault_kind;		/* S2PT_XF_* */
+	int fault_level;		/* level of the entry that faulted */
+	uint64_t fault_addr;		/* stage 1: gva; stage 2: the gpa that faulted */
+	int fault_in_walk;		/* stage-2 fault on a stage-1 table fetch */
+	unsigned reads;			/* table entries read, both stages */
+};
+
+/*
+ * s2pt_translate() - translate @gva as hardware would for an @access
+ * (S2PT_ACC_*): walk the guest's first-stage tables at g->s1_root, every
+ * table fetch itself translated through g->s2 (needing stage-2 read), then
+ * the final gpa through g->s2. Stage-1 permissions are checked before
+ * stage 2. Table-level permission bits of foreign first-stage tables are
+ * not applied (leaves decide). A reader: takes no lock, changes nothing.
+ * Return: 0 translated, -EFAULT a fault (described in *out), -EINVAL,
+ * -ENXIO (hpa_to_va could not read a table entry).
+ */
+S2PT_API int s2pt_translate(const struct s2pt_guest *g, uint64_t gva, uint32_t access,
+			    struct s2pt_xlate *out);
+
 /*
  * s2pt_dump() - print the mapped ranges merged where contiguous and alike:
  * "ia-range size oa prot memtype (leaf size)". Return: 0 or -errno.
