@@ -247,13 +247,18 @@ static s2pt_always_inline int s2pt_exist_visit(const struct s2pt_fmt_desc *f, st
 	return c->kind == S2PT_LEAF ? -EEXIST : 0;
 }
 
+/* The out-of-line part of a map or unmap: the walker, for what the fast
+ * path leaves (the format's instantiation passes its own noinline copy,
+ * keeping the fast path's function small). */
+typedef int (*s2pt_map_walk_fn)(struct s2pt *pt, uint64_t start, uint64_t end, uint64_t oa,
+				uint32_t prot, unsigned flags);
+typedef int (*s2pt_unmap_walk_fn)(struct s2pt *pt, uint64_t start, uint64_t end);
+
 static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					  uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
-					  unsigned flags)
+					  unsigned flags, s2pt_map_walk_fn slow)
 {
-	struct s2pt_map_data d = { .prot = prot, .flags = flags };
-	uint64_t start, end, need;
-	struct s2pt_op op;
+	uint64_t start, end;
 	int ret;
 
 	if (flags & ~(S2PT_MAP_HUGE | S2PT_MAP_REPLACE))
@@ -268,6 +273,19 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 		if (ret != S2PT_FALLBACK)
 			return ret;
 	}
+	return slow(pt, start, end, oa, prot, flags);
+}
+
+/* Map [start, end) (validated, index space) with the walker. */
+static s2pt_always_inline int s2pt_map_walk(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					    uint64_t start, uint64_t end, uint64_t oa,
+					    uint32_t prot, unsigned flags)
+{
+	struct s2pt_map_data d = { .prot = prot, .flags = flags };
+	uint64_t need, size = end - start;
+	struct s2pt_op op;
+	int ret;
+
 	/* the bound is at most 2 tables per level plus 2 per 2 MiB: small
 	 * maps keep that many spares and skip the exact count */
 	need = 2 * (s2pt_levels(f, pt) - 1) + 2 * (size >> s2pt_shift(1));
@@ -297,7 +315,7 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 }
 
 static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-					    uint64_t ia, uint64_t size)
+					    uint64_t ia, uint64_t size, s2pt_unmap_walk_fn slow)
 {
 	uint64_t start, end;
 	struct s2pt_op op;
@@ -305,14 +323,27 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
-	s2pt_op_init(&op);
 	/* the fast path needs no table: it leaves blocks to the walker */
-	if (!s2pt_one_table(start, end, 0) || s2pt_unmap_fast(f, pt, &op, start, end)) {
-		ret = s2pt_edge_spares(f, pt, start, end);
-		if (ret)
-			return ret;
-		s2pt_unmap_range(f, pt, &op, start, end);
-	}
+	if (!s2pt_one_table(start, end, 0))
+		return slow(pt, start, end);
+	s2pt_op_init(&op);
+	if (s2pt_unmap_fast(f, pt, &op, start, end))
+		return slow(pt, start, end);
+	s2pt_op_finish(pt, &op);
+	return 0;
+}
+
+/* Unmap [start, end) (validated, index space) with the walker. */
+static s2pt_always_inline int s2pt_unmap_walk(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					      uint64_t start, uint64_t end)
+{
+	struct s2pt_op op;
+	int ret = s2pt_edge_spares(f, pt, start, end);
+
+	if (ret)
+		return ret;
+	s2pt_op_init(&op);
+	s2pt_unmap_range(f, pt, &op, start, end);
 	s2pt_op_finish(pt, &op);
 	return 0;
 }

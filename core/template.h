@@ -17,11 +17,17 @@
  */
 #define S2PT_DEFINE_FMT(sym, fmt_name, fmt_desc)						\
 extern const struct s2pt_fmt sym;							\
+static __attribute__((noinline)) int sym##_map_walk(struct s2pt *pt, uint64_t start,	\
+		uint64_t end, uint64_t oa, uint32_t prot, unsigned flags)		\
+{ return s2pt_map_walk(&(fmt_desc), pt, start, end, oa, prot, flags); }			\
 static int sym##_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size,		\
 		     uint32_t prot, unsigned flags)					\
-{ return s2pt_do_map(&(fmt_desc), pt, ia, oa, size, prot, flags); }				\
+{ return s2pt_do_map(&(fmt_desc), pt, ia, oa, size, prot, flags, sym##_map_walk); }	\
+static __attribute__((noinline)) int sym##_unmap_walk(struct s2pt *pt, uint64_t start,	\
+						    uint64_t end)			\
+{ return s2pt_unmap_walk(&(fmt_desc), pt, start, end); }				\
 static int sym##_unmap(struct s2pt *pt, uint64_t ia, uint64_t size)			\
-{ return s2pt_do_unmap(&(fmt_desc), pt, ia, size); }					\
+{ return s2pt_do_unmap(&(fmt_desc), pt, ia, size, sym##_unmap_walk); }			\
 static int sym##_protect(struct s2pt *pt, uint64_t ia, uint64_t size, uint32_t prot)	\
 { return s2pt_do_protect(&(fmt_desc), pt, ia, size, prot); }				\
 static int sym##_lookup(struct s2pt *pt, uint64_t ia, struct s2pt_leaf *out)		\
