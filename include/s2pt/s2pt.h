@@ -172,9 +172,10 @@ typedef int (*s2pt_visit_fn)(const struct s2pt_visit *v, void *arg);
 #define S2PT_MAP_REPLACE	(1u << 1)	/* overwrite existing mappings */
 
 /*
- * Tables. Unless said otherwise, functions taking a table may be called from
- * any thread; issue 4 adds concurrent writers (today: one writer at a time,
- * which the caller must ensure).
+ * Tables. Concurrency today: the caller serialises every call on one table
+ * (readers included), since unlinked table pages are freed right after the
+ * operation's invalidation. Lock-free readers and concurrent writers under
+ * RCU (DESIGN.md) are not implemented yet; opts.rcu is accepted and unused.
  */
 
 /*
