@@ -17,9 +17,9 @@
 
 #include "model/model.h"
 
-enum call { C_MAP, C_UNMAP, C_PROTECT, C_SPLIT, C_COLLAPSE, C_LOOKUP, C_WALK };
+enum call { C_MAP, C_UNMAP, C_PROTECT, C_SPLIT, C_COLLAPSE, C_HARVEST, C_LOOKUP, C_WALK };
 static const char *const call_names[] = {
-	"map", "unmap", "protect", "split", "collapse", "lookup", "walk",
+	"map", "unmap", "protect", "split", "collapse", "harvest", "lookup", "walk",
 };
 
 /* One row: a call, its arguments, the errno it must give (or either of
@@ -87,6 +87,8 @@ static struct row *add(struct bi *b, enum call c, int want, const char *what, ..
 	r->size = TPAGE;
 	r->prot = S2PT_R;
 	r->leaf_size = TPAGE;
+	if (c == C_HARVEST)
+		r->flags = S2PT_HARVEST_DIRTY;
 	return r;
 }
 
@@ -111,6 +113,11 @@ static int run_row(struct s2pt *pt, const struct row *r)
 		return s2pt_split(pt, r->ia, r->size, r->leaf_size);
 	case C_COLLAPSE:
 		return s2pt_collapse(pt, r->ia, r->size);
+	case C_HARVEST: {
+		static uint64_t bitmap[64];
+
+		return s2pt_harvest(pt, r->ia, r->size, r->flags, bitmap);
+	}
 	case C_LOOKUP:
 		return s2pt_lookup(pt, r->ia, &leaf);
 	case C_WALK:
@@ -252,8 +259,16 @@ static void build_rows(struct bi *b)
 	};
 	struct row *r;
 
-	for (enum call c = C_MAP; c <= C_COLLAPSE; c++)
+	for (enum call c = C_MAP; c <= C_HARVEST; c++)
 		range_rows(b, c);
+
+	/* harvest: what */
+	r = add(b, C_HARVEST, -EINVAL, "harvest: unknown what bit 0x4");
+	r->ia = 0x200000;
+	r->flags = S2PT_HARVEST_DIRTY | 1u << 2;
+	r = add(b, C_HARVEST, -EINVAL, "harvest: unknown what bit 0x80000000");
+	r->ia = 0x200000;
+	r->flags = S2PT_HARVEST_DIRTY | 1u << 31;
 
 	/* map: output address */
 	r = add(b, C_MAP, -EINVAL, "map: oa not page aligned");
@@ -522,6 +537,7 @@ ParameterizedTest(struct fmt_param *p, badinput, null_and_readonly,
 	struct s2pt *view = NULL;
 	struct s2pt_opts o = { .sz = sizeof(o), .mm = &tmm_ops };
 	FILE *devnull = fopen("/dev/null", "w");
+	uint64_t bitmap[8] = { 0 }, val;
 
 	cr_assert(b && devnull);
 	b->name = p->name;
@@ -543,6 +559,51 @@ ParameterizedTest(struct fmt_param *p, badinput, null_and_readonly,
 		  -EINVAL, -EINVAL);
 	check_ret(b, "info(NULL table)", s2pt_info(NULL, &info), -EINVAL, -EINVAL);
 	check_ret(b, "info(NULL out)", s2pt_info(b->pt, NULL), -EINVAL, -EINVAL);
+	check_ret(b, "harvest(NULL table)", s2pt_harvest(NULL, 0x200000, TPAGE, S2PT_HARVEST_DIRTY,
+						      bitmap), -EINVAL, -EINVAL);
+	check_ret(b, "harvest(NULL bitmap)", s2pt_harvest(b->pt, 0x200000, TPAGE, S2PT_HARVEST_DIRTY,
+							NULL), -EINVAL, -EINVAL);
+	check_ret(b, "hw_root(NULL table)", s2pt_hw_root(NULL, 0, &val), -EINVAL, -EINVAL);
+	check_ret(b, "hw_root(NULL out)", s2pt_hw_root(b->pt, 0, NULL), -EINVAL, -EINVAL);
+	check_ret(b, "hw_root(vmid 2^32 - 1)", s2pt_hw_root(b->pt, ~0u, &val), -EINVAL, -EINVAL);
+	if (!strcmp(b->name, "arm64_s2"))	/* the header: VTTBR_EL2 with an 8-bit VMID */
+		check_ret(b, "hw_root(vmid 256)", s2pt_hw_root(b->pt, 256, &val), -EINVAL, -EINVAL);
+	if (is_riscv(b->name) && strchr(b->name, 'x'))	/* priv. spec: hgatp.VMID is 14 bits */
+		check_ret(b, "hw_root(vmid 2^14)", s2pt_hw_root(b->pt, 1u << 14, &val), -EINVAL, -EINVAL);
+	if (is_riscv(b->name) && !strchr(b->name, 'x'))	/* priv. spec: satp.ASID is 16 bits */
+		check_ret(b, "hw_root(asid 2^16)", s2pt_hw_root(b->pt, 1u << 16, &val), -EINVAL, -EINVAL);
+	check_ret(b, "arm64_vtcr(NULL table)", s2pt_arm64_vtcr(NULL, 40, &val), -EINVAL, -EINVAL);
+	if (strcmp(b->name, "arm64_s2")) {
+		check_ret(b, "arm64_vtcr of a table that is not arm64_s2",
+			  s2pt_arm64_vtcr(b->pt, 48, &val), -EINVAL, -EINVAL);
+	} else {
+		static const unsigned bad_pa[] = { 0, 31, 33, 39, 41, 47, 50, 53, 64 };
+
+		check_ret(b, "arm64_vtcr(NULL out)", s2pt_arm64_vtcr(b->pt, 48, NULL), -EINVAL, -EINVAL);
+		for (size_t i = 0; i < sizeof(bad_pa) / sizeof(bad_pa[0]); i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "arm64_vtcr(pa_range_bits %u)", bad_pa[i]);
+			check_ret(b, what, s2pt_arm64_vtcr(b->pt, bad_pa[i], &val), -EINVAL, -EINVAL);
+		}
+		if (b->g.info.ia_bits > 32)
+			check_ret(b, "arm64_vtcr(pa_range_bits 32, below the input size)",
+				  s2pt_arm64_vtcr(b->pt, 32, &val), -EINVAL, -EINVAL);
+	}
+	{
+		struct s2pt_guest gg = { .sz = sizeof(gg), .s2 = b->pt };
+		struct s2pt_xlate x;
+
+		check_ret(b, "translate(NULL guest)", s2pt_translate(NULL, 0x200000, S2PT_ACC_READ, &x),
+			  -EINVAL, -EINVAL);
+		check_ret(b, "translate(NULL out)", s2pt_translate(&gg, 0x200000, S2PT_ACC_READ, NULL),
+			  -EINVAL, -EINVAL);
+		check_ret(b, "translate(unknown access bit 0x80)",
+			  s2pt_translate(&gg, 0x200000, S2PT_ACC_READ | 0x80, &x), -EINVAL, -EINVAL);
+		gg.sz = 0;
+		check_ret(b, "translate(guest.sz = 0)", s2pt_translate(&gg, 0x200000, S2PT_ACC_READ, &x),
+			  -EINVAL, -EINVAL);
+	}
 	check_ret(b, "dump(NULL table)", s2pt_dump(NULL, devnull), -EINVAL, -EINVAL);
 	check_ret(b, "dump(NULL file)", s2pt_dump(b->pt, NULL), -EINVAL, -EINVAL);
 	s2pt_destroy(NULL);
@@ -564,6 +625,8 @@ ParameterizedTest(struct fmt_param *p, badinput, null_and_readonly,
 		  -EPERM, -EPERM);
 	check_ret(b, "collapse on an attached view", s2pt_collapse(view, 0x200000, 2 * TMIB),
 		  -EPERM, -EPERM);
+	check_ret(b, "harvest on an attached view",
+		  s2pt_harvest(view, 0x200000, TPAGE, S2PT_HARVEST_DIRTY, bitmap), -EPERM, -EPERM);
 	/* reads through the view work */
 	check_lookup(view, &b->g, &b->m, 0x200123);
 	check_lookup(view, &b->g, &b->m, 0x401234);

@@ -335,6 +335,7 @@ static void rt_open(struct rt *t, unsigned epoch)
 	int ret;
 
 	t->epoch = epoch;
+	t->nrecent = 0;		/* ranges of the previous table (maybe wider) */
 	trng_seed(&t->rng, t->base_seed ^ hash_str(t->name) ^ (0x9e37ull * (epoch + 1)));
 	tmm_init(&t->mm);
 	t->mm.on_free = rt_on_free;
@@ -352,9 +353,17 @@ static void rt_open(struct rt *t, unsigned epoch)
 	switch (epoch) {
 	case 0:
 		break;
-	case 1:
+	case 1: {
+		/* and accessed/dirty flags where the format has the option (EPT) */
+		struct s2pt *scratch;
+
 		flags = S2PT_OPT_SINGLE_WRITER;
+		if (tcreate(t->fmt, NULL, 0, 0, S2PT_OPT_AD, NULL, NULL, &scratch) == 0) {
+			s2pt_destroy(scratch);
+			flags |= S2PT_OPT_AD;
+		}
 		break;
+	}
 	case 2: {
 		/* a contiguous prefix of the format's sizes: 4 KiB .. some size */
 		unsigned n = 0;
