@@ -33,6 +33,8 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -W
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -Iinclude -I. $(CFLAGS)
 LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DS2PT_BUILDING
+# tests use partial positional initializers for their tables of cases
+TEST_CFLAGS := $(CFLAGS_ALL) -Itests -Wno-missing-field-initializers
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(wildcard core/*.c arch/*.c arch/*/*.c stage2/*.c stage2/*/*.c)
@@ -48,7 +50,7 @@ all: $(B)/libs2pt.a $(B)/libs2pt.so $(B)/s2pt.pc
 $(B)/obj/%.o: %.c $(wildcard core/*.h) $(HEADERS) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(if $(filter tests/%,$<),$(CFLAGS_ALL) -Itests,$(LIB_CFLAGS)) -MMD -c $< -o $@
+	$(Q)$(CC) $(if $(filter tests/%,$<),$(TEST_CFLAGS),$(LIB_CFLAGS)) -MMD -c $< -o $@
 
 # The benchmark is always optimised, whatever OPT says.
 $(B)/obj/bench/%.o: %.c $(HEADERS) Makefile
@@ -128,6 +130,9 @@ ifeq ($(SANITIZE),)
 	@echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (20,000 random ops per format, another seed)"
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined $(SAN_B)/tests/unit
 	$(Q)S2PT_OPS=20000 S2PT_SEED=2 $(SAN_B)/tests/unit -j2
+	@echo "== the library and unit tests build with clang too"
+	$(Q)$(MAKE) --no-print-directory CC=clang B=build/clang build/clang/libs2pt.a \
+		build/clang/libs2pt.so build/clang/tests/unit
 endif
 	$(Q)for t in $(TEST_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 

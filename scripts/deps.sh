@@ -3,7 +3,7 @@
 # Install the Debian packages the build and tests need (as root), or print
 # the one apt-get line to run. Arguments: more packages (make fragments'
 # DEPS_EXTRA).
-pkgs="gcc make pkg-config liburcu-dev libcriterion-dev linux-libc-dev g++ $*"
+pkgs="gcc clang make pkg-config liburcu-dev libcriterion-dev linux-libc-dev g++ $*"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
