@@ -90,7 +90,9 @@ S2PT_API const struct s2pt_fmt *s2pt_fmt_next(const struct s2pt_fmt *prev);
  * guest kernel) must program these registers with exactly these values.
  * AArch64 MAIR_EL1: Attr0 = 0xff normal WB RW-allocate (S2PT_MT_WB),
  * Attr1 = 0x44 normal non-cacheable (S2PT_MT_NC), Attr2 = 0x04 Device-nGnRE
- * (S2PT_MT_DEV). x86 IA32_PAT (Linux's layout): PA0 WB, PA1 WC, PA2 UC-,
+ * (S2PT_MT_DEV). RISC-V NC and DEV use Svpbmt (PBMT = 1 / 2): the hart
+ * needs Svpbmt with menvcfg.PBMTE = 1 (henvcfg.PBMTE for VS-stage), else
+ * such leaves fault. x86 IA32_PAT (Linux's layout): PA0 WB, PA1 WC, PA2 UC-,
  * PA3 UC, PA4 WB, PA5 WP, PA6 UC-, PA7 WT; WB uses PAT index 0, NC index 1
  * (PWT), DEV index 3 (PCD|PWT).
  */
