@@ -37,9 +37,10 @@ struct s2pt_fmt_ops {
 	void (*free_tree)(struct s2pt *pt);	/* every table below the root */
 };
 
-/* A spare table page waiting in the pool; the link lives in the page. */
+/* A spare table page waiting in the pool. The pool lives in host memory,
+ * never in the pages: an arena may be guest RAM the guest can write. */
 struct s2pt_spare {
-	struct s2pt_spare *next;
+	uint64_t *va;
 	uint64_t pa;
 };
 
@@ -63,8 +64,9 @@ struct s2pt {
 	void *empty_va[S2PT_MAX_LEVELS];	/* shared invalid tables (LVZ) */
 	uint64_t empty_pa[S2PT_MAX_LEVELS];
 	uint64_t table_pages[S2PT_MAX_LEVELS];
-	struct s2pt_spare *spare;
-	uint64_t nspare;
+	struct s2pt_spare *spare;	/* spare[0 .. nspare) */
+	uint64_t nspare, spare_cap;
+	bool spare_scrub;		/* pool pages others can write: zero on use */
 };
 
 /* Tables waiting for the invalidation before they may be released. */
@@ -93,7 +95,7 @@ S2PT_HIDDEN int s2pt_xlate_fault(struct s2pt_xlate *out, unsigned stage, unsigne
 S2PT_HIDDEN bool s2pt_access_ok(uint32_t prot, uint32_t access, bool first_stage);
 S2PT_HIDDEN int s2pt_spare_topup(struct s2pt *pt, uint64_t n);
 S2PT_HIDDEN void s2pt_spare_trim(struct s2pt *pt);
-S2PT_HIDDEN struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt);
+S2PT_HIDDEN __attribute__((noreturn)) void s2pt_spare_bound_broken(struct s2pt *pt);
 S2PT_HIDDEN void s2pt_op_flush(struct s2pt *pt, struct s2pt_op *op);
 S2PT_HIDDEN void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level);
 S2PT_HIDDEN void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level);

@@ -17,18 +17,22 @@ int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
 	 * find the pool full and skip their counts */
 	if (want < 2 * (pt->levels - 1))
 		want = 2 * (pt->levels - 1);
-	while (pt->nspare < want) {
-		struct s2pt_spare *s;
-		uint64_t pa;
+	if (want > pt->spare_cap) {
+		struct s2pt_spare *a = realloc(pt->spare, want * sizeof(*a));
 
-		s = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &pa);
-		if (!s) {
+		if (!a)
+			return -ENOMEM;
+		pt->spare = a;
+		pt->spare_cap = want;
+	}
+	while (pt->nspare < want) {
+		struct s2pt_spare *s = &pt->spare[pt->nspare];
+
+		s->va = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &s->pa);
+		if (!s->va) {
 			s2pt_spare_trim(pt);
 			return pt->nspare >= n ? 0 : -ENOMEM;
 		}
-		s->next = pt->spare;
-		s->pa = pa;
-		pt->spare = s;
 		pt->nspare++;
 	}
 	return 0;
@@ -37,11 +41,9 @@ int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
 static void s2pt_spare_drain(struct s2pt *pt, uint64_t keep)
 {
 	while (pt->nspare > keep) {
-		struct s2pt_spare *s = pt->spare;
+		struct s2pt_spare *s = &pt->spare[--pt->nspare];
 
-		pt->spare = s->next;
-		pt->nspare--;
-		pt->mm->free(pt->mm_ctx, s, s->pa, S2PT_PAGE_SIZE);
+		pt->mm->free(pt->mm_ctx, s->va, s->pa, S2PT_PAGE_SIZE);
 	}
 }
 
@@ -52,7 +54,7 @@ void s2pt_spare_trim(struct s2pt *pt)
 
 /* Every op tops the pool up to a proven bound first; getting here is a bug
  * in that bound, and continuing could only corrupt the table. */
-struct s2pt_spare *s2pt_spare_bound_broken(struct s2pt *pt)
+void s2pt_spare_bound_broken(struct s2pt *pt)
 {
 	(void)pt;
 	fprintf(stderr, "s2pt: internal error: spare-page bound exceeded\n");
@@ -180,6 +182,8 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	pt->mm = o.mm ? o.mm : &s2pt_heap_mm;
 	pt->mm_ctx = o.mm_ctx;
 	pt->linear = s2pt_mm_linear(pt->mm, pt->mm_ctx, &pt->p2v_off);
+	/* only heap pages are the library's alone between alloc and use */
+	pt->spare_scrub = pt->mm != &s2pt_heap_mm;
 	pt->invalidate = o.invalidate;
 	pt->inv_ctx = o.inv_ctx;
 	*ptp = pt;
@@ -342,6 +346,7 @@ void s2pt_destroy(struct s2pt *pt)
 		s2pt_empty_free(pt);
 		s2pt_spare_drain(pt, 0);
 	}
+	free(pt->spare);
 	free(pt);
 }
 

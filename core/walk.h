@@ -6,6 +6,7 @@
 #ifndef S2PT_CORE_WALK_H
 #define S2PT_CORE_WALK_H
 
+#include <string.h>
 #include "core/pt.h"
 
 /* Entry access. Every read and write of a table entry goes through these. */
@@ -229,22 +230,19 @@ static s2pt_always_inline void s2pt_op_finish(struct s2pt *pt, struct s2pt_op *o
 static s2pt_always_inline uint64_t *s2pt_table_new(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						   unsigned level, uint64_t *pa)
 {
-	struct s2pt_spare *s = pt->spare;
-	uint64_t *t;
+	struct s2pt_spare *s;
 
-	if (s2pt_unlikely(!s))
-		s = s2pt_spare_bound_broken(pt);
-	t = (uint64_t *)s;
-	pt->spare = s->next;
-	pt->nspare--;
+	if (s2pt_unlikely(!pt->nspare))
+		s2pt_spare_bound_broken(pt);
+	s = &pt->spare[--pt->nspare];
 	*pa = s->pa;
-	s->next = NULL;
-	s->pa = 0;
+	if (pt->spare_scrub)	/* zeroed at alloc, but the memory is shared */
+		memset(s->va, 0, S2PT_PAGE_SIZE);
 	if (f->flags & S2PT_FMT_EMPTY_TABLE)
 		for (unsigned i = 0; i < 512; i++)
-			t[i] = pt->empty[level];
+			s->va[i] = pt->empty[level];
 	pt->table_pages[level]++;
-	return t;
+	return s->va;
 }
 
 /* Make the spare pool hold at least @n pages; the only place a mutating
