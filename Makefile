@@ -148,12 +148,16 @@ bench: deps
 
 # Demo -----------------------------------------------------------------------
 
+# The example VMM (vmm-example/vmm.mk) on its built-in guest.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory $(B)/tests/readme-example
+	$(Q)$(MAKE) --no-print-directory demo-vmm
+
+# The README's usage example.
+example: all $(B)/tests/readme-example
 	$(Q)$(B)/tests/readme-example
 
 clean:
 	rm -rf build
 
-.PHONY: all install deps test test-run bench demo clean check-exports
+.PHONY: all install deps test test-run bench demo example clean check-exports
 -include $(shell find build -name '*.d' 2>/dev/null)
