@@ -2,7 +2,7 @@
 /*
  * s2pt benchmark driver: every format (or those named), both writer modes,
  * medians of several runs; x86_64 also against the hand-written baseline.
- * Usage: bench [-r runs] [-m default|single|both] [format ...]
+ * Usage: bench [-r runs] [-b] [-m default|single|both] [format ...]
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -49,6 +49,7 @@ static const struct b_mode b_modes[] = {
 struct b_args {
 	unsigned runs;
 	unsigned modes;		/* bit i: b_modes[i] */
+	int best;		/* -b: the fastest run instead of the median */
 	char **names;		/* formats to run; none: all */
 	int n_names;
 };
@@ -57,6 +58,7 @@ struct b_args {
 struct b_med {
 	double ns[OP_N];
 	double spread[OP_N];	/* (max - min) / median of the runs, in % */
+	double min[OP_N];	/* the fastest run */
 	uint64_t huge_leaf;
 	const char *warn;
 	int failed;
@@ -145,6 +147,7 @@ static void b_median_of(struct b_med *m, double smp[OP_N][MAX_RUNS], unsigned ru
 	for (unsigned op = 0; op < OP_N; op++) {
 		m->ns[op] = b_median(smp[op], runs);	/* sorts smp[op] */
 		m->spread[op] = 100 * (smp[op][runs - 1] - smp[op][0]) / m->ns[op];
+		m->min[op] = smp[op][0];
 	}
 }
 
@@ -205,8 +208,8 @@ static void b_print_load(void)
 static void b_print_head(const struct b_args *a)
 {
 	b_print_load();
-	printf("s2pt bench: %u pages of 4 KiB (1 GiB), median of %u runs after a warm-up\n",
-	       B_NPAGES, a->runs);
+	printf("s2pt bench: %u pages of 4 KiB (1 GiB), %s of %u runs after a warm-up\n",
+	       B_NPAGES, a->best ? "fastest" : "median", a->runs);
 	printf("default = opts NULL (concurrent writers); single = S2PT_OPT_SINGLE_WRITER\n");
 	printf("x86_64 also: baseline = hand-written walker with the mode's guarantees "
 	       "(default: CAS + RCU, single: RCU), bare = the same walker single-threaded%s\n",
@@ -340,6 +343,8 @@ static int b_format(const struct s2pt_fmt *f, const struct b_args *a, struct b_c
 			bl[i] = (int)b_add(&set, f, 0, (int)b_modes[i].bl);
 	}
 	b_measure(&set, c, a->runs);
+	for (unsigned i = 0; a->best && i < set.n; i++)
+		memcpy(set.m[i].ns, set.m[i].min, sizeof(set.m[i].ns));
 	b_print_warn(&set, bare);
 	for (unsigned i = 0; i < N_MODES; i++) {
 		const struct b_med *m = b_ok(&set, lib[i]);
@@ -372,7 +377,10 @@ static int b_selected(const struct b_args *a, const struct s2pt_fmt *f)
 
 static int b_usage(void)
 {
-	fprintf(stderr, "usage: bench [-r runs] [-m default|single|both] [format ...]\n");
+	fprintf(stderr, "usage: bench [-r runs] [-b] [-m default|single|both] [format ...]\n"
+		"  -r N  timed runs per operation (default 7), after one warm-up\n"
+		"  -b    report the fastest run instead of the median\n"
+		"  -m    writer modes to measure (default both)\n");
 	return 2;
 }
 
@@ -395,9 +403,12 @@ static int b_parse(int argc, char **argv, struct b_args *a)
 
 	a->runs = 7;
 	a->modes = (1u << N_MODES) - 1;
-	while ((o = getopt(argc, argv, "r:m:h")) != -1) {
+	a->best = 0;
+	while ((o = getopt(argc, argv, "r:m:bh")) != -1) {
 		if (o == 'r')
 			a->runs = (unsigned)atoi(optarg);
+		else if (o == 'b')
+			a->best = 1;
 		else if (o != 'm' || b_parse_mode(optarg, &a->modes))
 			return -1;
 	}
