@@ -53,7 +53,7 @@ $(B)/obj/%.o: %.c $(wildcard core/*.h) $(HEADERS) Makefile
 	$(Q)$(CC) $(if $(filter tests/%,$<),$(TEST_CFLAGS),$(LIB_CFLAGS)) -MMD -c $< -o $@
 
 # The benchmark is always optimised, whatever OPT says.
-$(B)/obj/bench/%.o: %.c $(HEADERS) Makefile
+$(B)/obj/bench/%.o: %.c $(HEADERS) $(wildcard tests/bench/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -O2 -Itests -c $< -o $@
