@@ -11,30 +11,48 @@
 
 #define S2PT_FALLBACK 1		/* not for the fast path: use the walker */
 
-/* [start, end) lies in one table of base pages and wants base pages. */
-static s2pt_always_inline bool s2pt_one_table(uint64_t start, uint64_t end, unsigned flags)
+/*
+ * The leaf level of a map the fast path can do, or -1: the range must lie
+ * in one table and consist of leaves of one level, which with HUGE is the
+ * largest allowed level ia and oa are aligned to and the size reaches.
+ */
+static s2pt_always_inline int s2pt_fast_level(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
+					      uint64_t start, uint64_t end, uint64_t oa,
+					      unsigned flags)
 {
-	return (start >> s2pt_shift(1)) == ((end - 1) >> s2pt_shift(1)) &&
-	       (!(flags & S2PT_MAP_HUGE) || end - start < s2pt_lsize(1));
+	unsigned top = s2pt_levels(f, pt) - 1, l = 0;
+
+	if (flags & S2PT_MAP_HUGE)
+		for (l = top; l > 0; l--)
+			if (s2pt_leaf_ok(pt, l) && !((start | oa) & (s2pt_lsize(l) - 1)) &&
+			    end - start >= s2pt_lsize(l))
+				break;
+	if ((end - start) & (s2pt_lsize(l) - 1))
+		return -1;
+	if (l < top && (start >> s2pt_shift(l + 1)) != ((end - 1) >> s2pt_shift(l + 1)))
+		return -1;
+	return (int)l;
 }
 
-/* Fill slots [start, end) of base-page table @t with leaves for @oa. */
-static s2pt_always_inline void s2pt_fill_pages(const struct s2pt_fmt_desc *f,
-					       const struct s2pt *pt, uint64_t *t, uint64_t start,
-					       uint64_t end, uint64_t oa, uint32_t prot, bool publish)
+/* Fill slots [start, end) of table @t (@level entries) with leaves for @oa. */
+static s2pt_always_inline void s2pt_fill_leaves(const struct s2pt_fmt_desc *f,
+						const struct s2pt *pt, uint64_t *t,
+						unsigned level, uint64_t start, uint64_t end,
+						uint64_t oa, uint32_t prot, bool publish)
 {
 	uint64_t e, step;
-	unsigned i = s2pt_idx(f, pt, start, 0), n = (unsigned)((end - start) >> S2PT_PAGE_SHIFT);
+	unsigned i = s2pt_idx(f, pt, start, level);
+	unsigned n = (unsigned)((end - start) >> s2pt_shift(level));
 
 	if (n == 1) {	/* the fault path's one page: no run to set up */
-		e = f->pte_leaf(oa, prot, 0);
+		e = f->pte_leaf(oa, prot, level);
 		if (publish)
 			s2pt_pte_write(t + i, e);
 		else
 			t[i] = e;
 		return;
 	}
-	step = s2pt_leaf_step(f, oa, prot, 0, &e);
+	step = s2pt_leaf_step(f, oa, prot, level, &e);
 	if (publish) {
 		for (unsigned j = 0; j < n; j++, e += step)
 			s2pt_pte_write(t + i + j, e);
@@ -44,22 +62,29 @@ static s2pt_always_inline void s2pt_fill_pages(const struct s2pt_fmt_desc *f,
 	}
 }
 
+static s2pt_always_inline void s2pt_fill_pages(const struct s2pt_fmt_desc *f,
+					       const struct s2pt *pt, uint64_t *t, uint64_t start,
+					       uint64_t end, uint64_t oa, uint32_t prot, bool publish)
+{
+	s2pt_fill_leaves(f, pt, t, 0, start, end, oa, prot, publish);
+}
+
 /*
- * Map [start, end) (inside one base-page table) to @oa. Where an entry on
- * the way is empty, the missing tables are built off-line and linked with
- * one store. An existing block on the way, or (with REPLACE) existing
- * pages, go to the walker. Return: 0, -EEXIST, or S2PT_FALLBACK before
- * any change.
+ * Map [start, end) (inside one table, leaves of @leaf_level) to @oa. Where
+ * an entry on the way is empty, the missing tables are built off-line and
+ * linked with one store. An existing block on the way, or (with REPLACE)
+ * existing entries, go to the walker. Return: 0, -EEXIST, or
+ * S2PT_FALLBACK before any change.
  */
 static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					    uint64_t start, uint64_t end, uint64_t oa,
-					    uint32_t prot, unsigned flags)
+					    uint32_t prot, unsigned flags, unsigned leaf_level)
 {
 	uint64_t *t = pt->root, *ptep, e, pa, top_pa;
-	unsigned l, i, j;
+	unsigned l, i, j, n;
 
 #pragma GCC unroll 8
-	for (l = s2pt_levels(f, pt) - 1; l > 0; l--) {
+	for (l = s2pt_levels(f, pt) - 1; l > leaf_level; l--) {
 		ptep = t + s2pt_idx(f, pt, start, l);
 		e = s2pt_pte_read(ptep);
 		switch (s2pt_kind_of(f, pt, e, l)) {
@@ -69,25 +94,32 @@ static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struc
 		case S2PT_LEAF:
 			return S2PT_FALLBACK;
 		case S2PT_NONE:
-			/* build levels l-1 .. 0 off-line, then publish */
+			/* build levels l-1 .. leaf_level off-line, then publish */
 			t = s2pt_table_new(f, pt, l - 1, &top_pa);
-			for (unsigned k = l - 1; k > 0; k--) {
+			for (unsigned k = l - 1; k > leaf_level; k--) {
 				uint64_t *next = s2pt_table_new(f, pt, k - 1, &pa);
 
 				t[s2pt_idx(f, pt, start, k)] = f->pte_table(pa, k);
 				t = next;
 			}
-			s2pt_fill_pages(f, pt, t, start, end, oa, prot, false);
+			s2pt_fill_leaves(f, pt, t, leaf_level, start, end, oa, prot, false);
 			s2pt_pte_write(ptep, f->pte_table(top_pa, l));
 			return 0;
 		}
 	}
-	i = s2pt_idx(f, pt, start, 0);
-	for (j = 0; j < (end - start) >> S2PT_PAGE_SHIFT; j++)
-		if (s2pt_pte_read(t + i + j) != s2pt_empty(f, pt, 0))
+	i = s2pt_idx(f, pt, start, leaf_level);
+	n = (unsigned)((end - start) >> s2pt_shift(leaf_level));
+	for (j = 0; j < n; j++)
+		if (s2pt_pte_read(t + i + j) != s2pt_empty(f, pt, leaf_level))
 			return (flags & S2PT_MAP_REPLACE) ? S2PT_FALLBACK : -EEXIST;
-	s2pt_fill_pages(f, pt, t, start, end, oa, prot, true);
+	s2pt_fill_leaves(f, pt, t, leaf_level, start, end, oa, prot, true);
 	return 0;
+}
+
+/* [start, end) lies in one table of base pages (the unmap fast path). */
+static s2pt_always_inline bool s2pt_one_table(uint64_t start, uint64_t end)
+{
+	return (start >> s2pt_shift(1)) == ((end - 1) >> s2pt_shift(1));
 }
 
 /*

@@ -259,17 +259,17 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 					  unsigned flags, s2pt_map_walk_fn slow)
 {
 	uint64_t start, end;
-	int ret;
+	int ret, level;
 
 	if (flags & ~(S2PT_MAP_HUGE | S2PT_MAP_REPLACE))
 		return -EINVAL;
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_oa(pt, oa, size)) || (ret = s2pt_check_prot(f, prot)))
 		return ret;
-	/* inside one base-page table: at most one new table per level */
-	if (s2pt_one_table(start, end, flags) &&
-	    !(ret = s2pt_spare_need(pt, s2pt_levels(f, pt) - 1))) {
-		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags);
+	/* leaves of one level inside one table: at most one new table per level */
+	level = s2pt_fast_level(f, pt, start, end, oa, flags);
+	if (level >= 0 && !(ret = s2pt_spare_need(pt, s2pt_levels(f, pt) - 1))) {
+		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags, (unsigned)level);
 		if (ret != S2PT_FALLBACK)
 			return ret;
 	}
@@ -324,7 +324,7 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
 	/* the fast path needs no table: it leaves blocks to the walker */
-	if (!s2pt_one_table(start, end, 0))
+	if (!s2pt_one_table(start, end))
 		return slow(pt, start, end);
 	s2pt_op_init(&op);
 	if (s2pt_unmap_fast(f, pt, &op, start, end))
