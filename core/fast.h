@@ -116,10 +116,22 @@ static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struc
 	return 0;
 }
 
-/* [start, end) lies in one table of base pages (the unmap fast path). */
-static s2pt_always_inline bool s2pt_one_table(uint64_t start, uint64_t end)
+/*
+ * The level whose entries an unmap of [start, end) can clear directly, or
+ * -1: the largest level the range is aligned to, if the range lies in one
+ * table of that level (4 KiB pages in one table, or whole blocks).
+ */
+static s2pt_always_inline int s2pt_unmap_level(const struct s2pt_fmt_desc *f,
+					       const struct s2pt *pt, uint64_t start, uint64_t end)
 {
-	return (start >> s2pt_shift(1)) == ((end - 1) >> s2pt_shift(1));
+	unsigned top = s2pt_levels(f, pt) - 1, l;
+
+	for (l = top; l > 0; l--)
+		if (!((start | end) & (s2pt_lsize(l) - 1)))
+			break;
+	if (l < top && (start >> s2pt_shift(l + 1)) != ((end - 1) >> s2pt_shift(l + 1)))
+		return -1;
+	return (int)l;
 }
 
 /*
@@ -137,20 +149,22 @@ static s2pt_always_inline void s2pt_unlink_table(const struct s2pt_fmt_desc *f, 
 }
 
 /*
- * Unmap [start, end) (inside one base-page table); tables left empty go,
- * bottom up. A block on the way goes to the walker (it may need a split).
+ * Unmap [start, end), whole entries of @level inside one table (see
+ * s2pt_unmap_level); tables left empty go, bottom up. A block on the way
+ * (it needs a split) or a table among the entries goes to the walker.
  * Return: 0, or S2PT_FALLBACK before any change.
  */
 static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-					      struct s2pt_op *op, uint64_t start, uint64_t end)
+					      struct s2pt_op *op, uint64_t start, uint64_t end,
+					      unsigned level)
 {
 	uint64_t *tbl[S2PT_MAX_LEVELS] = { 0 }, *path[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS];
-	unsigned top = s2pt_levels(f, pt) - 1, l, i;
-	uint64_t e, a, first = end, last = start;
+	unsigned top = s2pt_levels(f, pt) - 1, l, i, n, j;
+	uint64_t e, a, first = end, last = start, sz = s2pt_lsize(level);
 
 	tbl[top] = pt->root;
 #pragma GCC unroll 8
-	for (l = top; l > 0; l--) {
+	for (l = top; l > level; l--) {
 		path[l] = tbl[l] + s2pt_idx(f, pt, start, l);
 		e = s2pt_pte_read(path[l]);
 		switch (s2pt_kind_of(f, pt, e, l)) {
@@ -164,18 +178,25 @@ static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, str
 			return 0;	/* a hole */
 		}
 	}
-	for (a = start, i = s2pt_idx(f, pt, start, 0); a < end; a += S2PT_PAGE_SIZE, i++) {
-		if (s2pt_pte_read(tbl[0] + i) == s2pt_empty(f, pt, 0))
+	i = s2pt_idx(f, pt, start, level);
+	n = (unsigned)((end - start) >> s2pt_shift(level));
+	if (level)	/* tables among the entries: the walker frees subtrees */
+		for (j = 0; j < n; j++)
+			if (s2pt_kind_of(f, pt, s2pt_pte_read(tbl[level] + i + j), level) ==
+			    S2PT_TABLE)
+				return S2PT_FALLBACK;
+	for (a = start, j = 0; j < n; a += sz, j++) {
+		if (s2pt_pte_read(tbl[level] + i + j) == s2pt_empty(f, pt, level))
 			continue;
-		s2pt_pte_write(tbl[0] + i, s2pt_empty(f, pt, 0));
+		s2pt_pte_write(tbl[level] + i + j, s2pt_empty(f, pt, level));
 		first = s2pt_min(first, a);
 		last = a;
 	}
 	if (first > last)
 		return 0;
-	s2pt_op_inv(op, first, last + S2PT_PAGE_SIZE - first, 0);
-	for (l = 0; l < top; l++) {
-		unsigned hint = s2pt_idx(f, pt, l ? start : first, l);
+	s2pt_op_inv(op, first, last + sz - first, (int)level);
+	for (l = level; l < top; l++) {
+		unsigned hint = s2pt_idx(f, pt, l > level ? start : first, l);
 
 		if (!s2pt_table_empty(f, pt, tbl[l], l, hint))
 			break;

@@ -319,15 +319,16 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 {
 	uint64_t start, end;
 	struct s2pt_op op;
-	int ret;
+	int ret, level;
 
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
 	/* the fast path needs no table: it leaves blocks to the walker */
-	if (!s2pt_one_table(start, end))
+	level = s2pt_unmap_level(f, pt, start, end);
+	if (level < 0)
 		return slow(pt, start, end);
 	s2pt_op_init(&op);
-	if (s2pt_unmap_fast(f, pt, &op, start, end))
+	if (s2pt_unmap_fast(f, pt, &op, start, end, (unsigned)level))
 		return slow(pt, start, end);
 	s2pt_op_finish(pt, &op);
 	return 0;
