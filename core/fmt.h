@@ -23,7 +23,15 @@ enum s2pt_kind {
 #define S2PT_FMT_EMPTY_TABLE	(1u << 2)	/* empty slots point at an invalid table */
 #define S2PT_FMT_TTBR		(1u << 3)	/* S2PT_OPT_TTBR0/1 select a whole half */
 #define S2PT_FMT_STAGE2		(1u << 4)	/* second stage: plain input, no U/G */
-#define S2PT_FMT_OPT_AD		(1u << 5)	/* accepts S2PT_OPT_AD (EPT) */
+#define S2PT_FMT_OPT_AD		(1u << 5)	/* accepts S2PT_OPT_AD (EPT); with it on,
+						 * guest table reads are writes */
+/* Access rules for s2pt_translate() that differ between architectures. */
+#define S2PT_FMT_EXEC_U_ANY	(1u << 6)	/* stage 1: user fetch needs no U (AArch64
+						 * EL0 follows UXN alone) */
+#define S2PT_FMT_U_NO_SUP_EXEC	(1u << 7)	/* stage 1: supervisor never fetches
+						 * from a U page (RISC-V) */
+#define S2PT_FMT_XU_BY_PAGE	(1u << 8)	/* stage 2: XU/XS chosen by the guest
+						 * page's U, not the CPU mode (EPT MBEC) */
 
 /* What a format needs to compose the register value for a table. */
 struct s2pt_hw {

@@ -53,8 +53,8 @@ static s2pt_always_inline int s2pt_harvest_visit(const struct s2pt_fmt_desc *f, 
 		return 0;
 	/* write-protect; retry if the hardware changed A/D meanwhile */
 	do {
-		new = f->pte_leaf(f->pte_addr(old, c->level),
-				  f->pte_prot(old, c->level) & ~S2PT_W, c->level) |
+		new = (f->pte_leaf(f->pte_addr(old, c->level),
+				   f->pte_prot(old, c->level) & ~S2PT_W, c->level) & ~f->hw_bits) |
 		      (old & f->hw_bits);
 	} while (!__atomic_compare_exchange_n(c->ptep, &old, new, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));

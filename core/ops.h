@@ -433,7 +433,8 @@ static s2pt_always_inline int s2pt_protect_visit(const struct s2pt_fmt_desc *f, 
 		s2pt_split_block(f, pt, d->op, c);
 		return 0;
 	}
-	new = f->pte_leaf(f->pte_addr(c->old, l), d->prot, l) | (c->old & f->hw_bits);
+	new = (f->pte_leaf(f->pte_addr(c->old, l), d->prot, l) & ~f->hw_bits) |
+	      (c->old & f->hw_bits);
 	if (new != c->old)
 		s2pt_protect_leaf(f, pt, d, c, new,
 				  s2pt_protect_verdict(f->pte_prot(c->old, l), d->prot));
@@ -459,6 +460,7 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 	top_oa = (1ull << f->oa_bits) - S2PT_PAGE_SIZE;
 	d.attrs = f->pte_leaf(0, prot, 0);
 	d.keep = (f->pte_leaf(top_oa, prot, 0) ^ d.attrs) | f->hw_bits;
+	d.attrs &= ~f->hw_bits;	/* A/D stay as the hardware left them */
 	s2pt_op_init(&op);
 	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
 			s2pt_protect_visit, &d);
@@ -552,7 +554,7 @@ static s2pt_always_inline int s2pt_collapse_visit(const struct s2pt_fmt_desc *f,
 		hw |= e & f->hw_bits;
 	}
 	/* hardware A/D of any page carries over to the block: nothing lost */
-	s2pt_replace(f, pt, op, c, f->pte_leaf(base, prot, l) | hw, true, -1);
+	s2pt_replace(f, pt, op, c, (f->pte_leaf(base, prot, l) & ~f->hw_bits) | hw, true, -1);
 	s2pt_op_defer(pt, op, t, pa, l - 1);
 	return 0;
 }

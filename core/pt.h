@@ -89,10 +89,10 @@ struct s2pt_op {
 #define S2PT_SPARE_KEEP 16
 
 S2PT_HIDDEN int s2pt_xlate_s2(const struct s2pt_guest *g, uint64_t gpa, uint32_t access,
-			      bool in_walk, struct s2pt_xlate *out);
+			      unsigned s1_flags, bool in_walk, struct s2pt_xlate *out);
 S2PT_HIDDEN int s2pt_xlate_fault(struct s2pt_xlate *out, unsigned stage, unsigned kind,
 				 int level, uint64_t addr);
-S2PT_HIDDEN bool s2pt_access_ok(uint32_t prot, uint32_t access, bool first_stage);
+S2PT_HIDDEN bool s2pt_s1_access_ok(unsigned fmt_flags, uint32_t prot, uint32_t access);
 S2PT_HIDDEN int s2pt_spare_topup(struct s2pt *pt, uint64_t n);
 S2PT_HIDDEN void s2pt_spare_trim(struct s2pt *pt);
 S2PT_HIDDEN __attribute__((noreturn)) void s2pt_spare_bound_broken(struct s2pt *pt);

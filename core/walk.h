@@ -294,13 +294,13 @@ static s2pt_always_inline void s2pt_split_block(const struct s2pt_fmt_desc *f, s
 	unsigned l = c->level;
 	uint64_t oa = f->pte_addr(c->old, l);
 	uint32_t prot = f->pte_prot(c->old, l);
-	uint64_t hw = c->old & f->hw_bits;
+	uint64_t hw = c->old & f->hw_bits;	/* the block's A/D go to every page */
 	uint64_t pa, e, step = s2pt_leaf_step(f, oa, prot, l - 1, &e);
 	uint64_t *t = s2pt_table_new(f, pt, l - 1, &pa);
 
 	/* plain stores: nobody sees the table until s2pt_replace publishes it */
 	for (unsigned i = 0; i < 512; i++, e += step)
-		t[i] = e | hw;
+		t[i] = (e & ~f->hw_bits) | hw;
 	s2pt_replace(f, pt, op, c, f->pte_table(pa, l), true, (int)l);
 }
 

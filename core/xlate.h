@@ -27,7 +27,7 @@ static s2pt_always_inline int s2pt_do_xlate(const struct s2pt_fmt_desc *f,
 		uint64_t egpa = tgpa + sizeof(uint64_t) * s2pt_idx(f, &v, a, (unsigned)l), e;
 		const uint64_t *p;
 
-		ret = s2pt_xlate_s2(g, egpa, S2PT_ACC_READ, true, out);
+		ret = s2pt_xlate_s2(g, egpa, S2PT_ACC_READ, f->flags, true, out);
 		if (ret)
 			return ret;
 		p = g->hpa_to_va(g->ctx, out->hpa, sizeof(*p));
@@ -46,9 +46,9 @@ static s2pt_always_inline int s2pt_do_xlate(const struct s2pt_fmt_desc *f,
 			out->s1_size = s2pt_lsize((unsigned)l);
 			out->gpa = f->pte_addr(e, (unsigned)l) + (a & (out->s1_size - 1));
 			out->s1_prot = f->pte_prot(e, (unsigned)l);
-			if (!s2pt_access_ok(out->s1_prot, access, true))
+			if (!s2pt_s1_access_ok(f->flags, out->s1_prot, access))
 				return s2pt_xlate_fault(out, 1, S2PT_XF_PERMISSION, l, gva);
-			return s2pt_xlate_s2(g, out->gpa, access, false, out);
+			return s2pt_xlate_s2(g, out->gpa, access, f->flags, false, out);
 		}
 	}
 	return s2pt_xlate_fault(out, 1, S2PT_XF_NOT_PRESENT, 0, gva);

@@ -3,6 +3,7 @@
  * the EPTP that loads them (§25.6.11); 4-level and 5-level walks. */
 #include <errno.h>
 #include <stdint.h>
+#include "arch/x86/x86_pte.h"
 #include "core/template.h"
 
 /*
@@ -45,11 +46,6 @@
 #define EPT_PROT_BITS	(S2PT_R | S2PT_W | S2PT_X | S2PT_XU | S2PT_XS | S2PT_MT_MASK | \
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
 #define EPT_EXEC	(S2PT_X | S2PT_XU | S2PT_XS)
-
-s2pt_enc uint64_t ept_leaf_mask(unsigned level)
-{
-	return EPT_ADDR & ~((1ull << (12 + 9 * level)) - 1);
-}
 
 /*
  * §29.3.3.1: an entry with write but not read is a misconfiguration, so W
@@ -142,14 +138,6 @@ s2pt_enc enum s2pt_kind ept_pte_kind(uint64_t pte, unsigned level)
 	return S2PT_TABLE;
 }
 
-/* Huge leaves have reserved bits 20:12 / 29:12 (29-4, 29-2). */
-s2pt_enc uint64_t ept_pte_addr(uint64_t pte, unsigned level)
-{
-	if (level && level <= 2 && (pte & EPT_PS))
-		return pte & ept_leaf_mask(level);
-	return pte & EPT_ADDR;
-}
-
 /*
  * Decode a leaf. Type 6 reads as WB, 1 as NC, 0 as DEV whatever IPAT
  * says; WT (4) and WP (5), which the library never writes, are cached
@@ -191,49 +179,41 @@ static int ept_hw_root(const struct s2pt_hw *hw, uint64_t *val)
 	return 0;
 }
 
+/*
+ * 4 KiB / 2 MiB / 1 GiB leaves, 52-bit physical addresses. The address of
+ * an entry decodes as first stage's (x86_pte_addr): bits 51:12, and a
+ * huge leaf (bit 7 = 1 at levels 1 and 2, as PS) has reserved bits 20:12 /
+ * 29:12 (29-4, 29-2) where x86 keeps PAT.
+ */
+_Static_assert(EPT_PS == X86_PS && EPT_ADDR == X86_ADDR, "EPT addresses decode as x86's");
+
+#define EPT_DESC(name, lv, bits)					\
+static const struct s2pt_fmt_desc name = {				\
+	.levels = (lv),							\
+	.ia_bits = (bits),						\
+	.ia_bits_min = (bits),						\
+	.ia_bits_max = (bits),						\
+	.oa_bits = 52,							\
+	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),		\
+	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_OPT_AD | S2PT_FMT_XU_BY_PAGE,	\
+	.prot_bits = EPT_PROT_BITS,					\
+	.hw_bits = EPT_A | EPT_D,					\
+	.young_bit = EPT_A,						\
+	.dirty_bit = EPT_D,						\
+	.pte_leaf = ept_pte_leaf,					\
+	.pte_table = ept_pte_table,					\
+	.pte_kind = ept_pte_kind,					\
+	.pte_addr = x86_pte_addr,					\
+	.pte_prot = ept_pte_prot,					\
+	.prot_check = ept_prot_check,					\
+	.hw_root = ept_hw_root,						\
+}
+
 /* 4-level EPT: 48-bit guest-physical addresses (§29.3.2). */
-static const struct s2pt_fmt_desc ept4_desc = {
-	.levels = 4,
-	.ia_bits = 48,
-	.ia_bits_min = 48,
-	.ia_bits_max = 48,
-	.oa_bits = 52,
-	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),
-	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_OPT_AD,
-	.prot_bits = EPT_PROT_BITS,
-	.hw_bits = EPT_A | EPT_D,
-	.young_bit = EPT_A,
-	.dirty_bit = EPT_D,
-	.pte_leaf = ept_pte_leaf,
-	.pte_table = ept_pte_table,
-	.pte_kind = ept_pte_kind,
-	.pte_addr = ept_pte_addr,
-	.pte_prot = ept_pte_prot,
-	.prot_check = ept_prot_check,
-	.hw_root = ept_hw_root,
-};
+EPT_DESC(ept4_desc, 4, 48);
 S2PT_DEFINE_FMT(s2pt_fmt_ept4, "ept4", ept4_desc)
 
 /* 5-level EPT: an EPT PML5 above the PML4, 57-bit guest-physical
  * addresses; no 512 GiB or 256 TiB leaves (bit 7 reserved there). */
-static const struct s2pt_fmt_desc ept5_desc = {
-	.levels = 5,
-	.ia_bits = 57,
-	.ia_bits_min = 57,
-	.ia_bits_max = 57,
-	.oa_bits = 52,
-	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),
-	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_OPT_AD,
-	.prot_bits = EPT_PROT_BITS,
-	.hw_bits = EPT_A | EPT_D,
-	.young_bit = EPT_A,
-	.dirty_bit = EPT_D,
-	.pte_leaf = ept_pte_leaf,
-	.pte_table = ept_pte_table,
-	.pte_kind = ept_pte_kind,
-	.pte_addr = ept_pte_addr,
-	.pte_prot = ept_pte_prot,
-	.prot_check = ept_prot_check,
-	.hw_root = ept_hw_root,
-};
+EPT_DESC(ept5_desc, 5, 57);
 S2PT_DEFINE_FMT(s2pt_fmt_ept5, "ept5", ept5_desc)

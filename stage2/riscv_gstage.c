@@ -4,31 +4,17 @@
  * Address Translation"): Sv39/Sv48/Sv57 entries, a 16 KiB root, 2 more GPA bits. */
 #include <errno.h>
 #include <stdint.h>
+#include "arch/riscv/sv_pte.h"
 #include "core/template.h"
 
 /*
- * PTE bits: the first-stage layout unchanged (§8.5.1: "all page table
- * entries have the same formats"), §4.4.1 "Sv39 page table entry".
+ * Entries: the first-stage layout unchanged (§8.5.1: "all page table
+ * entries have the same formats"), §4.4.1 "Sv39 page table entry", so the
+ * encoders of arch/riscv/sv_pte.h serve but for the gs_ ones below. What
+ * the G-stage changes (§8.5.1): U must be 1 in every leaf; G is reserved
+ * in G-stage PTEs, ignored by hardware; a set reserved bit 60:54 is a
+ * guest-page fault; Svpbmt applies when menvcfg.PBMTE is set.
  */
-#define GS_V		(1ull << 0)	/* valid */
-#define GS_R		(1ull << 1)	/* readable */
-#define GS_W		(1ull << 2)	/* writable; W without R is reserved (§4.3.1) */
-#define GS_X		(1ull << 3)	/* executable */
-#define GS_U		(1ull << 4)	/* user: must be 1 in every G-stage leaf (§8.5.1) */
-#define GS_G		(1ull << 5)	/* reserved in G-stage PTEs, ignored by hardware (§8.5.1) */
-#define GS_A		(1ull << 6)	/* accessed; reserved in non-leaf PTEs */
-#define GS_D		(1ull << 7)	/* dirty; reserved in non-leaf PTEs */
-#define GS_RSW0		(1ull << 8)	/* RSW 9:8, ignored by hardware (§4.3.1) */
-#define GS_RSW1		(1ull << 9)
-#define GS_PPN_SHIFT	10		/* PPN 53:10 = supervisor physical address 55:12 */
-#define GS_PPN		0x003ffffffffffc00ull
-#define GS_RSVD		0x1fc0000000000000ull	/* bits 60:54 reserved: guest-page fault if set */
-#define GS_PBMT_SHIFT	61		/* Svpbmt: bits 62:61 (menvcfg.PBMTE for G-stage) */
-#define GS_PBMT		(3ull << GS_PBMT_SHIFT)
-#define GS_PBMT_NC	(1ull << GS_PBMT_SHIFT)	/* 1 NC: non-cacheable, idempotent, weak */
-#define GS_PBMT_IO	(2ull << GS_PBMT_SHIFT)	/* 2 IO: non-idempotent, strongly ordered */
-#define GS_N		(1ull << 63)	/* Svnapot NAPOT leaf */
-#define GS_RWX		(GS_R | GS_W | GS_X)
 
 /*
  * hgatp for HSXLEN = 64 (§8.2.10, figure "hgatp when HSXLEN=64"): MODE 63:60,
@@ -53,29 +39,14 @@
 /*
  * R, W, X as in §4.3.1 "Encoding of PTE R/W/X fields": execute-only is
  * allowed (HS-level MXR may make it readable, §8.5); W without R is
- * reserved. Svpbmt value 3 is reserved.
+ * reserved. Svpbmt value 3 is reserved. The first-stage rules on a
+ * narrower set.
  */
-static inline int gs_prot_check(uint32_t prot)
+s2pt_enc int gs_prot_check(uint32_t prot)
 {
 	if (prot & ~GS_PROT_BITS)
 		return -EINVAL;
-	if (!(prot & (S2PT_R | S2PT_X)))
-		return -EINVAL;
-	if ((prot & S2PT_W) && !(prot & S2PT_R))
-		return -EINVAL;
-	if ((prot & S2PT_MT_MASK) == S2PT_MT_MASK)
-		return -EINVAL;
-	return 0;
-}
-
-static inline uint64_t gs_pa_to_ppn(uint64_t pa)
-{
-	return (pa >> 12) << GS_PPN_SHIFT;
-}
-
-static inline uint64_t gs_ppn_to_pa(uint64_t pte)
-{
-	return ((pte & GS_PPN) >> GS_PPN_SHIFT) << 12;
+	return sv_prot_check(prot);
 }
 
 /*
@@ -86,38 +57,9 @@ static inline uint64_t gs_ppn_to_pa(uint64_t pte)
  * and the G-stage checks A/D like the first stage). Memory type by Svpbmt:
  * WB -> PMA (0), NC -> NC (1), DEV -> IO (2).
  */
-static inline uint64_t gs_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t gs_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
-	uint64_t pte = gs_pa_to_ppn(oa) | GS_V | GS_U | GS_A;
-
-	(void)level;
-	if (prot & S2PT_R)
-		pte |= GS_R;
-	if (prot & S2PT_W)
-		pte |= GS_W | GS_D;
-	if (prot & S2PT_X)
-		pte |= GS_X;
-	switch (prot & S2PT_MT_MASK) {
-	case S2PT_MT_NC:
-		pte |= GS_PBMT_NC;
-		break;
-	case S2PT_MT_DEV:
-		pte |= GS_PBMT_IO;
-		break;
-	}
-	if (prot & S2PT_SW0)
-		pte |= GS_RSW0;
-	if (prot & S2PT_SW1)
-		pte |= GS_RSW1;
-	return pte;
-}
-
-/* A non-leaf PTE: V with R = W = X = 0 and nothing else (U, A, D, PBMT, N
- * are reserved there, §4.3.1 and Svpbmt; G is reserved in G-stage). */
-static inline uint64_t gs_pte_table(uint64_t pa, unsigned level)
-{
-	(void)level;
-	return gs_pa_to_ppn(pa) | GS_V;
+	return sv_pte_leaf(oa, prot & ~(S2PT_U | S2PT_G), level) | SV_U;
 }
 
 /*
@@ -128,56 +70,20 @@ static inline uint64_t gs_pte_table(uint64_t pa, unsigned level)
  * Svnapot leaves (N = 1) are not written by this format: not present.
  * G is ignored everywhere, as hardware must ignore it.
  */
-static inline enum s2pt_kind gs_pte_kind(uint64_t pte, unsigned level)
+s2pt_enc enum s2pt_kind gs_pte_kind(uint64_t pte, unsigned level)
 {
-	if (!(pte & GS_V) || (pte & GS_RSVD))
-		return S2PT_NONE;
-	if ((pte & (GS_R | GS_W)) == GS_W)
-		return S2PT_NONE;
-	if (!(pte & GS_RWX)) {
-		if (level == 0 || (pte & (GS_U | GS_A | GS_D | GS_PBMT | GS_N)))
-			return S2PT_NONE;
-		return S2PT_TABLE;
-	}
-	if (!(pte & GS_U) || (pte & GS_N) || (pte & GS_PBMT) == GS_PBMT)
-		return S2PT_NONE;
-	if (gs_ppn_to_pa(pte) & ((1ull << (12 + 9 * level)) - 1))
-		return S2PT_NONE;
-	return S2PT_LEAF;
-}
+	enum s2pt_kind kind = sv_pte_kind(pte, level);
 
-static inline uint64_t gs_pte_addr(uint64_t pte, unsigned level)
-{
-	(void)level;
-	return gs_ppn_to_pa(pte);
+	if (kind == S2PT_LEAF && !(pte & SV_U))
+		return S2PT_NONE;
+	return kind;
 }
 
 /* Decode a leaf: R/W/X, PBMT, RSW. U (always 1) and G (ignored) are not
  * part of a second-stage prot; A and D are the hardware's (hw_bits). */
-static inline uint32_t gs_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t gs_pte_prot(uint64_t pte, unsigned level)
 {
-	uint32_t prot = 0;
-
-	(void)level;
-	if (pte & GS_R)
-		prot |= S2PT_R;
-	if (pte & GS_W)
-		prot |= S2PT_W;
-	if (pte & GS_X)
-		prot |= S2PT_X;
-	switch (pte & GS_PBMT) {
-	case GS_PBMT_NC:
-		prot |= S2PT_MT_NC;
-		break;
-	case GS_PBMT_IO:
-		prot |= S2PT_MT_DEV;
-		break;
-	}
-	if (pte & GS_RSW0)
-		prot |= S2PT_SW0;
-	if (pte & GS_RSW1)
-		prot |= S2PT_SW1;
-	return prot;
+	return sv_pte_prot(pte & ~(SV_U | SV_G), level);
 }
 
 /*
@@ -230,13 +136,13 @@ static const struct s2pt_fmt_desc name = {				\
 	.leaf_levels = (1u << (lv)) - 1,				\
 	.flags = S2PT_FMT_STAGE2,					\
 	.prot_bits = GS_PROT_BITS,					\
-	.hw_bits = GS_A | GS_D,						\
-	.young_bit = GS_A,						\
-	.dirty_bit = GS_D,						\
+	.hw_bits = SV_A | SV_D,						\
+	.young_bit = SV_A,						\
+	.dirty_bit = SV_D,						\
 	.pte_leaf = gs_pte_leaf,					\
-	.pte_table = gs_pte_table,					\
+	.pte_table = sv_pte_table,					\
 	.pte_kind = gs_pte_kind,					\
-	.pte_addr = gs_pte_addr,					\
+	.pte_addr = sv_pte_addr,					\
 	.pte_prot = gs_pte_prot,					\
 	.prot_check = gs_prot_check,					\
 	.hw_root = (hw),						\

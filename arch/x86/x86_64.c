@@ -1,138 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* x86-64 first-stage entries (Intel SDM vol. 3A §4.5): 4-level and 5-level
- * paging share one entry layout and these encoders; only the walk differs. */
+/* x86-64 first-stage tables (Intel SDM vol. 3A §4.5): 4-level and 5-level
+ * paging share one entry layout and its encoders (arch/x86/x86_pte.h); only
+ * the walk differs. */
 #include <errno.h>
 #include <stdint.h>
+#include "arch/x86/x86_pte.h"
 #include "core/template.h"
-
-/*
- * Entry bits, SDM 3A §4.5 Tables 4-14 (PML5E), 4-15 (PML4E), 4-16 (PDPTE,
- * 1 GiB page), 4-17 (PDPTE -> PD), 4-18 (PDE, 2 MiB page), 4-19 (PDE -> PT),
- * 4-20 (PTE, 4 KiB page).
- */
-#define X86_P		(1ull << 0)	/* present, all tables */
-#define X86_RW		(1ull << 1)	/* read/write, all tables */
-#define X86_US		(1ull << 2)	/* user/supervisor, all tables */
-#define X86_PWT		(1ull << 3)	/* page-level write-through, §4.9.2 */
-#define X86_PCD		(1ull << 4)	/* page-level cache disable, §4.9.2 */
-#define X86_A		(1ull << 5)	/* accessed, §4.8 */
-#define X86_D		(1ull << 6)	/* dirty, leaves only (4-16, 4-18, 4-20) */
-#define X86_PS		(1ull << 7)	/* page size: PDPTE/PDE 1 = leaf (4-16, 4-18);
-					 * reserved in PML5E/PML4E (4-14, 4-15);
-					 * PAT in a PTE (4-20) */
-#define X86_G		(1ull << 8)	/* global, leaves only, §4.10 */
-#define X86_SW0		(1ull << 9)	/* bits 11:9 ignored in every entry */
-#define X86_SW1		(1ull << 10)
-#define X86_SW2		(1ull << 11)	/* HLAT restart only under HLAT paging, §4.5.1 */
-#define X86_PAT_HUGE	(1ull << 12)	/* PAT in a 1 GiB / 2 MiB leaf (4-16, 4-18) */
-#define X86_SW3		(1ull << 52)	/* bits 58:52 ignored in leaves, 62:52 in tables */
-#define X86_XD		(1ull << 63)	/* execute-disable, needs IA32_EFER.NXE, §4.6 */
-#define X86_ADDR	0x000ffffffffff000ull	/* bits (M-1):12, M <= 52, §4.1.4 */
-
-#define X86_PROT_BITS	(S2PT_R | S2PT_W | S2PT_X | S2PT_U | S2PT_G | S2PT_MT_MASK | \
-			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
-
-/* Low address bit of a leaf at @level: 12, 21, 30 (4-20, 4-18, 4-16). */
-s2pt_enc uint64_t x86_leaf_mask(unsigned level)
-{
-	return X86_ADDR & ~((1ull << (12 + 9 * level)) - 1);
-}
-
-/*
- * Every present x86 entry is readable (§4.6: no execute-only or write-only
- * pages), so S2PT_R is required. There is one execute control (XD), so the
- * split S2PT_XU / S2PT_XS are refused (outside X86_PROT_BITS). Memory
- * type 3 is not defined.
- */
-s2pt_enc int x86_prot_check(uint32_t prot)
-{
-	if (prot & ~X86_PROT_BITS)
-		return -EINVAL;
-	if (!(prot & S2PT_R))
-		return -EINVAL;
-	if ((prot & S2PT_MT_MASK) == (3u << S2PT_MT_SHIFT))
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * A leaf at @level (0: PTE, 1: 2 MiB PDE, 2: 1 GiB PDPTE). A is preset so
- * the first access does not make the walker write it (§4.8); D stays 0 and
- * the processor sets it on the first write. Memory type is the PAT index
- * PAT:PCD:PWT (§4.9.2) against S2PT_X86_PAT, always with PAT = 0:
- * WB index 0, NC index 1 (PWT, WC), DEV index 3 (PCD | PWT, UC).
- */
-s2pt_enc uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
-{
-	uint64_t pte = oa | X86_P | X86_A;
-
-	if (level)
-		pte |= X86_PS;
-	pte |= prot & S2PT_W;				/* S2PT_W is bit 1, as RW */
-	pte |= (uint64_t)(prot & S2PT_U) >> 3;		/* bit 5 -> US, bit 2 */
-	pte |= (uint64_t)(prot & S2PT_G) << 2;		/* bit 6 -> G, bit 8 */
-	pte |= (uint64_t)(~prot & S2PT_X) << 61;	/* no X -> XD, bit 63 */
-	/* WB: PAT index 0; NC: 1 (PWT); DEV: 3 (PCD | PWT) */
-	pte |= (uint64_t)((0x180800u >> ((prot & S2PT_MT_MASK) >> 5)) & 0x18);
-	pte |= (uint64_t)(prot & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2)) >> 3;	/* 12..14 -> 9..11 */
-	pte |= (uint64_t)(prot & S2PT_SW3) << 37;	/* bit 15 -> 52 */
-	return pte;
-}
-
-/*
- * A non-leaf entry: the most permissive P | RW | US | A, so that the leaf
- * alone decides access (§4.6: rights are the AND over the walk); XD = 0,
- * PWT = PCD = 0 (the next table is read write-back).
- */
-s2pt_enc uint64_t x86_pte_table(uint64_t pa, unsigned level)
-{
-	(void)level;
-	return pa | X86_P | X86_RW | X86_US | X86_A;
-}
-
-/*
- * P = 0: not present, whatever else is set. A PTE always maps a page; a
- * PDPTE or PDE maps one when PS = 1. PS is reserved in a PML4E / PML5E
- * (a reserved-bit page fault, §4.7), so such an entry translates nothing.
- */
-s2pt_enc enum s2pt_kind x86_pte_kind(uint64_t pte, unsigned level)
-{
-	if (!(pte & X86_P))
-		return S2PT_NONE;
-	if (level == 0)
-		return S2PT_LEAF;
-	if (!(pte & X86_PS))
-		return S2PT_TABLE;
-	return level <= 2 ? S2PT_LEAF : S2PT_NONE;
-}
-
-/* Huge leaves keep PAT in bit 12, so their address starts at bit 21 / 30. */
-s2pt_enc uint64_t x86_pte_addr(uint64_t pte, unsigned level)
-{
-	if (level && level <= 2 && (pte & X86_PS))
-		return pte & x86_leaf_mask(level);
-	return pte & X86_ADDR;
-}
-
-/*
- * Decode a leaf. PCD:PWT gives the type; PAT (bit 7 of a PTE, bit 12 of a
- * huge leaf) is ignored; PCD alone (index 2, UC-) reads as DEV.
- */
-s2pt_enc uint32_t x86_pte_prot(uint64_t pte, unsigned level)
-{
-	uint64_t prot = S2PT_R;
-
-	(void)level;
-	prot |= pte & X86_RW;				/* bit 1 -> S2PT_W */
-	prot |= (pte & X86_US) << 3;			/* bit 2 -> S2PT_U */
-	prot |= (pte & X86_G) >> 2;			/* bit 8 -> S2PT_G */
-	prot |= (~pte >> 61) & S2PT_X;			/* XD clear -> S2PT_X */
-	/* PCD:PWT 00 WB, 01 NC, 10 and 11 DEV */
-	prot |= (uint64_t)((0xa4u >> ((pte & (X86_PCD | X86_PWT)) >> 2)) & 3) << S2PT_MT_SHIFT;
-	prot |= (pte << 3) & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2);	/* bits 9..11 */
-	prot |= (pte >> 37) & S2PT_SW3;			/* bit 52 */
-	return (uint32_t)prot;
-}
 
 /*
  * CR3 (SDM 3A §4.5.2, Table 4-12 without PCIDs, 4-13 with): the root in
@@ -150,49 +23,37 @@ static int x86_hw_root(const struct s2pt_hw *hw, uint64_t *val)
 	return 0;
 }
 
+/*
+ * The two walks: 4 KiB / 2 MiB / 1 GiB leaves, 52-bit physical addresses
+ * (§4.1.4), sign-extended linear addresses (§4.5.1): S2PT_FMT_CANONICAL.
+ */
+#define X86_DESC(name, lv, bits)					\
+static const struct s2pt_fmt_desc name = {				\
+	.levels = (lv),							\
+	.ia_bits = (bits),						\
+	.ia_bits_min = (bits),						\
+	.ia_bits_max = (bits),						\
+	.oa_bits = 52,							\
+	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),		\
+	.flags = S2PT_FMT_CANONICAL,					\
+	.prot_bits = X86_PROT_BITS,					\
+	.hw_bits = X86_A | X86_D,					\
+	.young_bit = X86_A,						\
+	.dirty_bit = X86_D,						\
+	.pte_leaf = x86_pte_leaf,					\
+	.pte_table = x86_pte_table,					\
+	.pte_kind = x86_pte_kind,					\
+	.pte_addr = x86_pte_addr,					\
+	.pte_prot = x86_pte_prot,					\
+	.prot_check = x86_prot_check,					\
+	.hw_root = x86_hw_root,						\
+}
+
 /* 4-level: PML4 -> PDPT -> PD -> PT, 48-bit linear addresses (§4.5.1). */
-static const struct s2pt_fmt_desc x86_64_desc = {
-	.levels = 4,
-	.ia_bits = 48,
-	.ia_bits_min = 48,
-	.ia_bits_max = 48,
-	.oa_bits = 52,
-	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),
-	.flags = S2PT_FMT_CANONICAL,
-	.prot_bits = X86_PROT_BITS,
-	.hw_bits = X86_A | X86_D,
-	.young_bit = X86_A,
-	.dirty_bit = X86_D,
-	.pte_leaf = x86_pte_leaf,
-	.pte_table = x86_pte_table,
-	.pte_kind = x86_pte_kind,
-	.pte_addr = x86_pte_addr,
-	.pte_prot = x86_pte_prot,
-	.prot_check = x86_prot_check,
-	.hw_root = x86_hw_root,
-};
+X86_DESC(x86_64_desc, 4, 48);
 S2PT_DEFINE_FMT(s2pt_fmt_x86_64, "x86_64", x86_64_desc)
 
 /* 5-level (CR4.LA57): a PML5 above the PML4, 57-bit linear addresses;
  * no 512 GiB or 256 TiB leaves (PS reserved in PML4E and PML5E). */
-static const struct s2pt_fmt_desc x86_64_la57_desc = {
-	.levels = 5,
-	.ia_bits = 57,
-	.ia_bits_min = 57,
-	.ia_bits_max = 57,
-	.oa_bits = 52,
-	.leaf_levels = (1u << 0) | (1u << 1) | (1u << 2),
-	.flags = S2PT_FMT_CANONICAL,
-	.prot_bits = X86_PROT_BITS,
-	.hw_bits = X86_A | X86_D,
-	.young_bit = X86_A,
-	.dirty_bit = X86_D,
-	.pte_leaf = x86_pte_leaf,
-	.pte_table = x86_pte_table,
-	.pte_kind = x86_pte_kind,
-	.pte_addr = x86_pte_addr,
-	.pte_prot = x86_pte_prot,
-	.prot_check = x86_prot_check,
-	.hw_root = x86_hw_root,
-};
+X86_DESC(x86_64_la57_desc, 5, 57);
 S2PT_DEFINE_FMT(s2pt_fmt_x86_64_la57, "x86_64_la57", x86_64_la57_desc)

@@ -335,10 +335,18 @@ struct s2pt_xlate {
 /*
  * s2pt_translate() - translate @gva as hardware would for an @access
  * (S2PT_ACC_*): walk the guest's first-stage tables at g->s1_root, every
- * table fetch itself translated through g->s2 (needing stage-2 read), then
- * the final gpa through g->s2. Stage-1 permissions are checked before
- * stage 2. Table-level permission bits of foreign first-stage tables are
- * not applied (leaves decide). A reader: takes no lock, changes nothing.
+ * table fetch itself translated through g->s2 (needing stage-2 read; with
+ * EPT and S2PT_OPT_AD, write, as the SDM counts those accesses), then the
+ * final gpa through g->s2. Stage-1 permissions are checked before stage 2.
+ * Rules: a user access needs U, except an AArch64 EL0 fetch, which follows
+ * UXN alone (so on arm64_4k S2PT_X without S2PT_U lets EL0 execute; kernel
+ * code wants S2PT_XS); a RISC-V supervisor never fetches from a U page;
+ * EPT mode-based execute picks XU or XS by the guest page's U. Not
+ * modelled: SMEP/SMAP/PAN (taken as off), RISC-V SUM (taken as set),
+ * table-level permission bits of foreign tables (leaves decide), and the
+ * hardware's A/D writes into guest entries. Effective prot: R and W where
+ * both stages allow them, X / XU / XS per mode, and the first stage's U.
+ * A reader: takes no lock, changes nothing.
  * Return: 0 translated, -EFAULT a fault (described in *out), -EINVAL,
  * -ENXIO (hpa_to_va could not read a table entry).
  */

@@ -4,24 +4,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
+#include "unit/enc_util.h"
 
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
 #define A64_ADDR 0x0000fffffffff000ull	/* bits 47:12 */
-
-static struct s2pt *pt_new(void)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(&s2pt_fmt_arm64_4k, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
 
 /*
  * Map [ia, ia + size) -> oa as one leaf of @size in a fresh table and return
@@ -30,24 +15,8 @@ static struct s2pt *pt_new(void)
  */
 static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot, unsigned level)
 {
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
+	return enc_leaf_of(&s2pt_fmt_arm64_4k, ia, oa, size, prot, level);
 }
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
 
 TestSuite(enc_arm64);
 
@@ -191,14 +160,9 @@ Test(enc_arm64, refused_prots)
 		S2PT_R | (1u << 16),
 		S2PT_R | (1u << 31),
 	};
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_arm64_4k);
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x accepted", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
-	}
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	s2pt_destroy(pt);
 }
 
@@ -222,46 +186,11 @@ static bool a64_should_accept(uint32_t p)
 
 Test(enc_arm64, accept_set_and_round_trip)
 {
-	struct s2pt *pt = pt_new();
-	unsigned accepted = 0;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_arm64_4k);
 
-	for (uint32_t p = 0; p < (1u << 16); p++) {
-		uint64_t ia = (uint64_t)p << 12;
-		struct s2pt_leaf leaf;
-		int ret = s2pt_map(pt, ia, 0x7000000 + ia, KIB, p, 0);
-
-		if (!a64_should_accept(p)) {
-			cr_expect_eq(ret, -EINVAL, "prot %#x: %d", p, ret);
-			continue;
-		}
-		cr_assert_eq(ret, 0, "prot %#x: %d", p, ret);
-		accepted++;
-		cr_assert_eq(s2pt_lookup(pt, ia, &leaf), 0);
-		cr_expect_eq(leaf.prot, p, "prot %#x decoded as %#x", p, leaf.prot);
-	}
 	/* (2^3 (W U G) * 4 exec - 2 (U W, G any) * 2 (X, XS)) * 3 types * 2^4 SW */
-	cr_expect_eq(accepted, 1344);
+	cr_expect_eq(enc_accept_set(pt, a64_should_accept, NULL), 1344);
 	s2pt_destroy(pt);
-}
-
-struct tables {
-	unsigned n;
-	uint64_t ia[4], pte[4], pa[4];
-	unsigned level[4];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	cr_assert_eq(v->kind, S2PT_WALK_TABLE_PRE);
-	cr_assert_lt(t->n, 4);
-	t->ia[t->n] = v->ia;
-	t->pte[t->n] = v->pte;
-	t->pa[t->n] = v->table_pa;
-	t->level[t->n] = v->level;
-	t->n++;
-	return 0;
 }
 
 /*
@@ -269,46 +198,24 @@ static int collect_table(const struct s2pt_visit *v, void *arg)
  * NSTable(63), APTable(62:61), UXNTable(60), PXNTable(59) all 0 and
  * bits 11:2 0, so the entry is exactly address | 0x3.
  */
-static void check_tables(const struct s2pt_opts *opts, uint64_t ia, uint64_t lo, uint64_t hi)
+static void check_tables(const struct enc_arena *a)
 {
-	struct tables t = { 0 };
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(&s2pt_fmt_arm64_4k, opts, &pt), 0);
-	cr_assert_eq(s2pt_map(pt, ia, 0x12345000, KIB, S2PT_RW, 0), 0);
-	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
-	cr_assert_eq(t.n, 3);
-	for (unsigned i = 0; i < t.n; i++) {
-		cr_expect_eq(t.level[i], 3 - i);
-		cr_expect_eq(t.pte[i] & ~A64_ADDR, 0x3ull, "level %u table entry %#llx",
-			     t.level[i], (unsigned long long)t.pte[i]);
-		cr_expect_eq(t.pte[i] & A64_ADDR, t.pa[i]);
-		cr_expect(t.pa[i] >= lo && t.pa[i] < hi, "table at %#llx",
-			  (unsigned long long)t.pa[i]);
-	}
-	s2pt_destroy(pt);
+	enc_check_tables(&s2pt_fmt_arm64_4k, a, 0x400000, S2PT_RW, 4, A64_ADDR, 0x3ull);
 }
 
 Test(enc_arm64, table_entries)
 {
-	check_tables(NULL, 0x400000, 0, UINT64_MAX);
+	check_tables(NULL);
 }
 
 /* Tables placed high by an arena: address bits 47:40 reach the entry. */
 Test(enc_arm64, table_entries_high_pa)
 {
-	const uint64_t base = 0x0000ff0000000000ull;
-	const size_t bytes = 64 * KIB;
-	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm };
-	struct s2pt_arena *a = NULL;
-	void *mem = aligned_alloc(KIB, bytes);
+	struct enc_arena a;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, base, bytes, &a), 0);
-	opts.mm_ctx = a;
-	check_tables(&opts, 0x400000, base, base + bytes);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_init(&a, 0x0000ff0000000000ull, 64 * KIB);
+	check_tables(&a);
+	enc_arena_fini(&a, NULL);
 }
 
 /*
@@ -318,15 +225,15 @@ Test(enc_arm64, table_entries_high_pa)
  */
 Test(enc_arm64, upper_half)
 {
-	struct s2pt *pt = pt_new();
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_arm64_4k);
 	const uint64_t *root;
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 	struct s2pt_leaf leaf;
 	int ret;
 
 	cr_assert_eq(s2pt_map(pt, 0xffff800000000000ull, 0x5000, KIB, S2PT_RW | S2PT_G, 0), 0);
 	cr_assert_eq(s2pt_map(pt, 0xffffffffffe00000ull, 0x200000, MIB2, S2PT_RWX, S2PT_MAP_HUGE), 0);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_expect_neq(root[256], 0);
 	cr_expect_neq(root[511], 0);
 	cr_expect_eq(root[0], 0);
@@ -344,7 +251,7 @@ Test(enc_arm64, upper_half)
 	expect_pte(leaf.pte, 0x0000000000200f01ull);
 
 	cr_assert_eq(s2pt_walk(pt, 0xffff800000000000ull, KIB, S2PT_WALK_TABLE_PRE,
-			       collect_table, &t), 0);
+			       enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 3);
 	cr_expect_eq(t.ia[0], 0xffff800000000000ull);
 	expect_pte(t.pte[0], root[256]);
@@ -361,16 +268,11 @@ Test(enc_arm64, upper_half)
  */
 Test(enc_arm64, decode_foreign)
 {
-	uint64_t *t0 = aligned_alloc(KIB, KIB), *t1 = aligned_alloc(KIB, KIB);
-	uint64_t *t2 = aligned_alloc(KIB, KIB), *t3 = aligned_alloc(KIB, KIB);
-	struct s2pt *pt = NULL;
+	uint64_t *t0 = enc_zalloc(KIB, KIB), *t1 = enc_zalloc(KIB, KIB);
+	uint64_t *t2 = enc_zalloc(KIB, KIB), *t3 = enc_zalloc(KIB, KIB);
+	struct s2pt *pt;
 	struct s2pt_leaf leaf;
 
-	cr_assert(t0 && t1 && t2 && t3);
-	memset(t0, 0, KIB);
-	memset(t1, 0, KIB);
-	memset(t2, 0, KIB);
-	memset(t3, 0, KIB);
 	t0[0] = (uintptr_t)t1 | 0x3;
 	t1[0] = (uintptr_t)t2 | 0x3;
 	t2[0] = (uintptr_t)t3 | 0x3;
@@ -396,7 +298,7 @@ Test(enc_arm64, decode_foreign)
 	/* bit[0] = 0 with other bits: invalid */
 	t0[2] = (uintptr_t)t1 | 0x2;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_arm64_4k, (uintptr_t)t0, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_arm64_4k, t0, NULL);
 
 	cr_assert_eq(s2pt_lookup(pt, 0x1008, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345008);
@@ -444,7 +346,7 @@ Test(enc_arm64, ttbr_halves)
 {
 	struct s2pt_opts o1 = { .sz = sizeof(o1), .flags = S2PT_OPT_TTBR1 };
 	struct s2pt_opts o0 = { .sz = sizeof(o0), .flags = S2PT_OPT_TTBR0 };
-	struct s2pt *pt = NULL, *p0 = NULL, *dflt = pt_new();
+	struct s2pt *pt = NULL, *p0 = NULL, *dflt = enc_pt_new(&s2pt_fmt_arm64_4k);
 	struct s2pt_leaf leaf;
 	const uint64_t *root;
 
@@ -456,7 +358,7 @@ Test(enc_arm64, ttbr_halves)
 	cr_assert_eq(s2pt_map(pt, 0xffff000000000000ull, 0x5000, KIB, S2PT_RW, 0), 0);
 	cr_assert_eq(s2pt_map(pt, 0xffff7fffffe00000ull, 0x6000, KIB, S2PT_RW, 0), 0);
 	cr_expect_eq(s2pt_map(pt, 0x0000000000001000ull, 0x5000, KIB, S2PT_RW, 0), -ERANGE);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_expect_neq(root[0], 0);
 	cr_expect_neq(root[255], 0);
 	cr_assert_eq(s2pt_lookup(pt, 0xffff000000000123ull, &leaf), 0);
@@ -466,7 +368,7 @@ Test(enc_arm64, ttbr_halves)
 	cr_assert_eq(s2pt_create(&s2pt_fmt_arm64_4k, &o0, &p0), 0);
 	cr_assert_eq(s2pt_map(p0, 0x0000ff8000000000ull, 0x7000, KIB, S2PT_RW, 0), 0);
 	cr_expect_eq(s2pt_map(p0, 0xffff800000000000ull, 0x7000, KIB, S2PT_RW, 0), -ERANGE);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(p0);
+	root = enc_tbl(s2pt_root(p0));
 	cr_expect_neq(root[511], 0);
 	s2pt_destroy(p0);
 
@@ -477,17 +379,11 @@ Test(enc_arm64, ttbr_halves)
 }
 
 /* A table whose root the arena hands out first, at physical @pa_base. */
-static struct s2pt *arena_table(void *mem, size_t size, uint64_t pa_base, unsigned flags,
-				struct s2pt_arena **arena)
+static struct s2pt *arena_table(struct enc_arena *a, uint64_t pa_base, unsigned flags)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm, .flags = flags };
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_arena_create(mem, pa_base, size, arena), 0);
-	o.mm_ctx = *arena;
-	cr_assert_eq(s2pt_create(&s2pt_fmt_arm64_4k, &o, &pt), 0);
-	cr_assert_eq(s2pt_root(pt), pa_base);
-	return pt;
+	enc_arena_init(a, pa_base, 16 * KIB);
+	a->opts.flags = flags;
+	return enc_arena_root(a, &s2pt_fmt_arm64_4k);
 }
 
 /*
@@ -497,14 +393,11 @@ static struct s2pt *arena_table(void *mem, size_t size, uint64_t pa_base, unsign
  */
 Test(enc_arm64, ttbr_value)
 {
-	size_t size = 16 * KIB;
-	void *mem = aligned_alloc(KIB, size);
-	struct s2pt_arena *arena = NULL;
+	struct enc_arena a;
 	struct s2pt *pt;
 	uint64_t v = 0x5a5a;
 
-	cr_assert_not_null(mem);
-	pt = arena_table(mem, size, 0x40000000ull, 0, &arena);
+	pt = arena_table(&a, 0x40000000ull, 0);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x0000000040000000ull);
 	cr_assert_eq(s2pt_hw_root(pt, 1, &v), 0);
@@ -516,20 +409,16 @@ Test(enc_arm64, ttbr_value)
 	v = 0x5a5a;
 	cr_expect_eq(s2pt_hw_root(pt, 0x10000, &v), -EINVAL);
 	cr_expect_eq(v, 0x5a5a);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(arena);
+	enc_arena_fini(&a, pt);
 
 	/* TTBR1 half, root at the top of the 48-bit PA space: 47:12 all set */
-	pt = arena_table(mem, size, 0x0000ffffffffc000ull, S2PT_OPT_TTBR1, &arena);
+	pt = arena_table(&a, 0x0000ffffffffc000ull, S2PT_OPT_TTBR1);
 	cr_assert_eq(s2pt_hw_root(pt, 0x00a5, &v), 0);
 	expect_pte(v, 0x00a5ffffffffc000ull);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(arena);
+	enc_arena_fini(&a, pt);
 
 	/* a root at 2^48 has no BADDR encoding */
-	pt = arena_table(mem, size, 0x0001000000000000ull, 0, &arena);
+	pt = arena_table(&a, 0x0001000000000000ull, 0);
 	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(arena);
-	free(mem);
+	enc_arena_fini(&a, pt);
 }

@@ -6,14 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
+#include "unit/enc_util.h"
 
-#define KIB	0x1000ull	/* one 4 KiB page */
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
 #define S2_ADDR	0x0000fffffffff000ull	/* bits 47:12 */
 
 static struct s2pt *pt_bits(unsigned ia_bits)
@@ -34,19 +28,7 @@ static struct s2pt *pt_bits(unsigned ia_bits)
 static uint64_t leaf_in(unsigned ia_bits, uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
 			unsigned level)
 {
-	struct s2pt *pt = pt_bits(ia_bits);
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
+	return enc_leaf_in(pt_bits(ia_bits), ia, oa, size, prot, size, level);
 }
 
 static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot, unsigned level)
@@ -54,9 +36,7 @@ static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot, 
 	return leaf_in(40, ia, oa, size, prot, level);
 }
 
-#define expect_val(got, want) \
-	cr_expect_eq((got), (want), "got %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
+#define expect_val(got, want)	expect_hex("got", got, want)
 
 TestSuite(enc_arm64_s2);
 
@@ -215,13 +195,8 @@ Test(enc_arm64_s2, refused_prots)
 		S2PT_R | (1u << 31),
 	};
 	struct s2pt *pt = pt_bits(40);
-	struct s2pt_leaf leaf;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x accepted", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
-	}
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	s2pt_destroy(pt);
 }
 
@@ -248,24 +223,9 @@ static bool s2_should_accept(uint32_t p)
 Test(enc_arm64_s2, accept_set_and_round_trip)
 {
 	struct s2pt *pt = pt_bits(40);
-	unsigned accepted = 0;
 
-	for (uint32_t p = 0; p < (1u << 16); p++) {
-		uint64_t ia = (uint64_t)p << 12;
-		struct s2pt_leaf leaf;
-		int ret = s2pt_map(pt, ia, 0x7000000 + ia, KIB, p, 0);
-
-		if (!s2_should_accept(p)) {
-			cr_expect_eq(ret, -EINVAL, "prot %#x: %d", p, ret);
-			continue;
-		}
-		cr_assert_eq(ret, 0, "prot %#x: %d", p, ret);
-		accepted++;
-		cr_assert_eq(s2pt_lookup(pt, ia, &leaf), 0);
-		cr_expect_eq(leaf.prot, p, "prot %#x decoded as %#x", p, leaf.prot);
-	}
 	/* ({-, R, RW} x {-, X, XU, XS} - the empty one) * 3 types * 2^4 SW */
-	cr_expect_eq(accepted, 11 * 3 * 16);
+	cr_expect_eq(enc_accept_set(pt, s2_should_accept, NULL), 11 * 3 * 16);
 	s2pt_destroy(pt);
 }
 
@@ -331,7 +291,7 @@ Test(enc_arm64_s2, geometry)
 Test(enc_arm64_s2, concatenated_root_index)
 {
 	struct s2pt *pt = pt_bits(40);
-	const uint64_t *root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	const uint64_t *root = enc_tbl(s2pt_root(pt));
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, 0x8000000000ull, 0x5000, KIB, S2PT_RW, 0), 0);
@@ -351,33 +311,13 @@ Test(enc_arm64_s2, concatenated_root_index)
 	s2pt_destroy(pt);
 
 	pt = pt_bits(32);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_assert_eq(s2pt_map(pt, 0xfffff000ull, 0x6000, KIB, S2PT_R, 0), 0);
 	cr_expect_neq(root[2047], 0);
 	cr_expect_eq(root[2046], 0);
 	cr_expect_eq(root[511], 0);
 	cr_expect_eq(s2pt_map(pt, 0x100000000ull, 0x6000, KIB, S2PT_R, 0), -ERANGE);
 	s2pt_destroy(pt);
-}
-
-struct tables {
-	unsigned n;
-	uint64_t ia[4], pte[4], pa[4];
-	unsigned level[4];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	cr_assert_eq(v->kind, S2PT_WALK_TABLE_PRE);
-	cr_assert_lt(t->n, 4);
-	t->ia[t->n] = v->ia;
-	t->pte[t->n] = v->pte;
-	t->pa[t->n] = v->table_pa;
-	t->level[t->n] = v->level;
-	t->n++;
-	return 0;
 }
 
 /*
@@ -387,7 +327,7 @@ static int collect_table(const struct s2pt_visit *v, void *arg)
  */
 static void check_tables(unsigned ia_bits, uint64_t ia, unsigned want)
 {
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 	struct s2pt *pt = pt_bits(ia_bits);
 	struct s2pt_info info;
 	int ret;
@@ -395,7 +335,7 @@ static void check_tables(unsigned ia_bits, uint64_t ia, unsigned want)
 	cr_assert_eq(s2pt_info(pt, &info), 0);
 	ret = s2pt_map(pt, ia, 0x12345000, KIB, S2PT_RW, 0);
 	cr_assert_eq(ret, 0, "ia_bits %u ia %#llx: %d", ia_bits, (unsigned long long)ia, ret);
-	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, want, "ia_bits %u: %u tables", ia_bits, t.n);
 	for (unsigned i = 0; i < t.n; i++) {
 		cr_expect_eq(t.level[i], info.levels - 1 - i);
@@ -493,32 +433,11 @@ Test(enc_arm64_s2, vtcr_refused)
 
 /* A table in an arena at physical @pa_base: its root is the first thing
  * the arena hands out, so it lands at pa_base (aligned to its size). */
-struct arena_pt {
-	void *mem;
-	struct s2pt_arena *arena;
-	struct s2pt *pt;
-};
-
-static void arena_pt_new(struct arena_pt *a, const struct s2pt_fmt *fmt, unsigned ia_bits,
-			 unsigned flags, uint64_t pa_base)
+static struct s2pt *arena_pt_new(struct enc_arena *a, unsigned ia_bits, uint64_t pa_base)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm, .ia_bits = ia_bits,
-			       .flags = flags };
-	size_t size = 32 * 4096;
-
-	a->mem = aligned_alloc(4096, size);
-	cr_assert_not_null(a->mem);
-	cr_assert_eq(s2pt_arena_create(a->mem, pa_base, size, &a->arena), 0);
-	o.mm_ctx = a->arena;
-	cr_assert_eq(s2pt_create(fmt, &o, &a->pt), 0);
-	cr_assert_eq(s2pt_root(a->pt), pa_base);
-}
-
-static void arena_pt_free(struct arena_pt *a)
-{
-	s2pt_destroy(a->pt);
-	s2pt_arena_destroy(a->arena);
-	free(a->mem);
+	enc_arena_init(a, pa_base, 32 * 4096);
+	a->opts.ia_bits = ia_bits;
+	return enc_arena_root(a, &s2pt_fmt_arm64_s2);
 }
 
 /*
@@ -528,43 +447,44 @@ static void arena_pt_free(struct arena_pt *a)
  */
 Test(enc_arm64_s2, vttbr)
 {
-	struct arena_pt a;
+	struct enc_arena a;
+	struct s2pt *pt;
 	uint64_t v = 0x5a5a;
 
 	/* 40-bit, 8 KiB root at 0x40000000 */
-	arena_pt_new(&a, &s2pt_fmt_arm64_s2, 40, 0, 0x40000000ull);
-	cr_assert_eq(s2pt_hw_root(a.pt, 0, &v), 0);
+	pt = arena_pt_new(&a, 40, 0x40000000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_val(v, 0x0000000040000000ull);
-	cr_assert_eq(s2pt_hw_root(a.pt, 1, &v), 0);
+	cr_assert_eq(s2pt_hw_root(pt, 1, &v), 0);
 	expect_val(v, 0x0001000040000000ull);	/* VMID 1 at bit 48 */
-	cr_assert_eq(s2pt_hw_root(a.pt, 0x5a, &v), 0);
+	cr_assert_eq(s2pt_hw_root(pt, 0x5a, &v), 0);
 	expect_val(v, 0x005a000040000000ull);
-	cr_assert_eq(s2pt_hw_root(a.pt, 0xff, &v), 0);
+	cr_assert_eq(s2pt_hw_root(pt, 0xff, &v), 0);
 	expect_val(v, 0x00ff000040000000ull);	/* VMID 255: bits 55:48 */
 	v = 0x5a5a;
-	cr_expect_eq(s2pt_hw_root(a.pt, 0x100, &v), -EINVAL);	/* 9 bits: needs VS */
-	cr_expect_eq(s2pt_hw_root(a.pt, 0xffff, &v), -EINVAL);
+	cr_expect_eq(s2pt_hw_root(pt, 0x100, &v), -EINVAL);	/* 9 bits: needs VS */
+	cr_expect_eq(s2pt_hw_root(pt, 0xffff, &v), -EINVAL);
 	cr_expect_eq(v, 0x5a5a);
-	cr_expect_eq(s2pt_hw_root(a.pt, 0, NULL), -EINVAL);
-	arena_pt_free(&a);
+	cr_expect_eq(s2pt_hw_root(pt, 0, NULL), -EINVAL);
+	enc_arena_fini(&a, pt);
 
 	/* 32-bit, 16 KiB root at 0x80000000, VMID 5 */
-	arena_pt_new(&a, &s2pt_fmt_arm64_s2, 32, 0, 0x80000000ull);
-	cr_assert_eq(s2pt_hw_root(a.pt, 5, &v), 0);
+	pt = arena_pt_new(&a, 32, 0x80000000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 5, &v), 0);
 	expect_val(v, 0x0005000080000000ull);
-	arena_pt_free(&a);
+	enc_arena_fini(&a, pt);
 
 	/* 48-bit, 4 KiB root at the top of the 48-bit PA space, VMID 0x2a:
 	 * BADDR bits 47:12 all set */
-	arena_pt_new(&a, &s2pt_fmt_arm64_s2, 48, 0, 0x0000ffffffe00000ull);
-	cr_assert_eq(s2pt_hw_root(a.pt, 0x2a, &v), 0);
+	pt = arena_pt_new(&a, 48, 0x0000ffffffe00000ull);
+	cr_assert_eq(s2pt_hw_root(pt, 0x2a, &v), 0);
 	expect_val(v, 0x002affffffe00000ull);
-	arena_pt_free(&a);
+	enc_arena_fini(&a, pt);
 
 	/* a root above 2^48 has no BADDR encoding */
-	arena_pt_new(&a, &s2pt_fmt_arm64_s2, 40, 0, 0x0001000000000000ull);
-	cr_expect_eq(s2pt_hw_root(a.pt, 1, &v), -EINVAL);
-	arena_pt_free(&a);
+	pt = arena_pt_new(&a, 40, 0x0001000000000000ull);
+	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
+	enc_arena_fini(&a, pt);
 }
 
 /* An attached 40-bit view whose 8 KiB root is only 4 KiB aligned: BADDR[12]
@@ -572,15 +492,13 @@ Test(enc_arm64_s2, vttbr)
 Test(enc_arm64_s2, vttbr_misaligned_root)
 {
 	struct s2pt_opts o = { .sz = sizeof(o), .ia_bits = 40 };
-	uint64_t *mem = aligned_alloc(8192, 4 * 4096), v;
-	struct s2pt *pt = NULL;
+	uint64_t *mem = enc_zalloc(8192, 4 * 4096), v;
+	struct s2pt *pt;
 
-	cr_assert_not_null(mem);
-	memset(mem, 0, 4 * 4096);
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_arm64_s2, (uintptr_t)mem + 4096, &o, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_arm64_s2, mem + 512, &o);
 	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
 	s2pt_destroy(pt);
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_arm64_s2, (uintptr_t)mem, &o, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_arm64_s2, mem, &o);
 	cr_assert_eq(s2pt_hw_root(pt, 1, &v), 0);
 	expect_val(v, (uint64_t)(uintptr_t)mem | 1ull << 48);
 	s2pt_destroy(pt);
@@ -621,8 +539,8 @@ Test(enc_arm64_s2, break_before_make)
 	cr_assert_eq(s2pt_map(pt, 0x40200000, 0x80200000, MIB2, S2PT_RW, S2PT_MAP_HUGE), 0);
 	cr_expect_eq(probe.calls, 0);
 	/* IPA 0x40200000: root index IPA[39:30] = 1, level 1 index IPA[29:21] = 1 */
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
-	t1 = (const uint64_t *)(uintptr_t)(root[1] & S2_ADDR);
+	root = enc_tbl(s2pt_root(pt));
+	t1 = enc_tbl(root[1] & S2_ADDR);
 	probe.entry = &t1[1];
 	expect_val(t1[1], 0x00400000802007fdull);
 
@@ -663,15 +581,11 @@ Test(enc_arm64_s2, split_block)
 Test(enc_arm64_s2, decode_foreign)
 {
 	struct s2pt_opts o = { .sz = sizeof(o), .ia_bits = 40 };
-	uint64_t *root = aligned_alloc(8192, 8192);
-	uint64_t *t1 = aligned_alloc(KIB, KIB), *t0 = aligned_alloc(KIB, KIB);
-	struct s2pt *pt = NULL;
+	uint64_t *root = enc_zalloc(8192, 8192);
+	uint64_t *t1 = enc_zalloc(KIB, KIB), *t0 = enc_zalloc(KIB, KIB);
+	struct s2pt *pt;
 	struct s2pt_leaf leaf;
 
-	cr_assert(root && t1 && t0);
-	memset(root, 0, 8192);
-	memset(t1, 0, KIB);
-	memset(t0, 0, KIB);
 	root[0] = (uintptr_t)t1 | 0x3;
 	root[1023] = (uintptr_t)t1 | 0x3;	/* second root page, last entry */
 	t1[0] = (uintptr_t)t0 | 0x3;
@@ -701,7 +615,7 @@ Test(enc_arm64_s2, decode_foreign)
 	/* bit[0] = 0 with other bits: invalid */
 	root[2] = (uintptr_t)t1 | 0x2;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_arm64_s2, (uintptr_t)root, &o, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_arm64_s2, root, &o);
 
 	cr_assert_eq(s2pt_lookup(pt, 0x1008, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345008);
@@ -750,14 +664,12 @@ Test(enc_arm64_s2, decode_foreign)
 Test(enc_arm64_s2, decode_foreign_level0_block)
 {
 	struct s2pt_opts o = { .sz = sizeof(o), .ia_bits = 48 };
-	uint64_t *root = aligned_alloc(KIB, KIB);
-	struct s2pt *pt = NULL;
+	uint64_t *root = enc_zalloc(KIB, KIB);
+	struct s2pt *pt;
 	struct s2pt_leaf leaf;
 
-	cr_assert_not_null(root);
-	memset(root, 0, KIB);
 	root[1] = 0x8000000000ull | 0x1 | 0x3c | 0x0c0 | 0x400;
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_arm64_s2, (uintptr_t)root, &o, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_arm64_s2, root, &o);
 	cr_expect_eq(s2pt_lookup(pt, 0x8000000000ull, &leaf), -ENOENT);
 	s2pt_destroy(pt);
 	free(root);

@@ -6,47 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
-
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
-
-static struct s2pt *pt_new(const struct s2pt_fmt *fmt)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(fmt, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
-
-/* One leaf of @size at ia -> oa in a fresh table: its raw entry, after
- * checking the lookup's level, size, output and decoded prot. */
-static uint64_t leaf_of(const struct s2pt_fmt *fmt, uint64_t ia, uint64_t oa, uint64_t size,
-			uint32_t prot, unsigned level)
-{
-	struct s2pt *pt = pt_new(fmt);
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
-}
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
+#include "unit/enc_util.h"
 
 TestSuite(enc_ept);
 
@@ -59,16 +19,16 @@ TestSuite(enc_ept);
 Test(enc_ept, pte_4k_rights)
 {
 	/* RWX: R|W|X = 0x007, WB+IPAT 0x070, A 0x100, XU 0x400 = 0x577 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX, 0),
 		   0x0000000012345577ull);
 	/* R: 0x001 | 0x070 | 0x100 = 0x171 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R, 0),
 		   0x0000000012345171ull);
 	/* RW: 0x003 | 0x070 | 0x100 = 0x173 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
 		   0x0000000012345173ull);
 	/* R|X: R | X(2) | XU(10): 0x405 | 0x070 | 0x100 = 0x575 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_X, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_X, 0),
 		   0x0000000012345575ull);
 }
 
@@ -77,23 +37,23 @@ Test(enc_ept, pte_4k_rights)
 Test(enc_ept, pte_4k_exec_split)
 {
 	/* R|XS: 0x005 | 0x070 | 0x100 = 0x175 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_XS, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_XS, 0),
 		   0x0000000012345175ull);
 	/* R|XU: 0x001 | 0x070 | 0x100 | 0x400 = 0x571 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_XU, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_XU, 0),
 		   0x0000000012345571ull);
 	/* RW|XU: 0x003 | 0x070 | 0x100 | 0x400 = 0x573 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_XU, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_XU, 0),
 		   0x0000000012345573ull);
 	/* X only: X(2) | XU(10) = 0x404 | 0x070 | 0x100 = 0x574 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_X, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_X, 0),
 		   0x0000000012345574ull);
 	/* XS only: 0x004 | 0x070 | 0x100 = 0x174 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_XS, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_XS, 0),
 		   0x0000000012345174ull);
 	/* XU only: bits 2:0 clear, present through bit 10 under MBEC:
 	 * 0x400 | 0x070 | 0x100 = 0x570 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_XU, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_XU, 0),
 		   0x0000000012345570ull);
 }
 
@@ -102,19 +62,20 @@ Test(enc_ept, pte_4k_exec_split)
 Test(enc_ept, pte_4k_memtype)
 {
 	/* RW|WB: 0x003 | 6 << 3 (0x030) | IPAT 0x040 | A 0x100 = 0x173 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_WB, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_WB, 0),
 		   0x0000000012345173ull);
 	/* RW|NC: 0x003 | 1 << 3 (0x008) | 0x100 = 0x10b */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_NC, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_NC, 0),
 		   0x000000001234510bull);
 	/* RW|DEV: 0x003 | 0 << 3 | 0x100 = 0x103 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_DEV, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_DEV, 0),
 		   0x0000000012345103ull);
 	/* RWX|DEV: 0x407 | 0x100 = 0x507 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_MT_DEV, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB,
+			       S2PT_RWX | S2PT_MT_DEV, 0),
 		   0x0000000012345507ull);
 	/* X|NC (execute-only WC): 0x404 | 0x008 | 0x100 = 0x50c */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_X | S2PT_MT_NC, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_X | S2PT_MT_NC, 0),
 		   0x000000001234550cull);
 }
 
@@ -122,27 +83,27 @@ Test(enc_ept, pte_4k_memtype)
 Test(enc_ept, pte_4k_sw_bits)
 {
 	/* RWX 0x577 | bit 11 (0x800) = 0xd77 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW0, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW0, 0),
 		   0x0000000012345d77ull);
 	/* | bit 52 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW1, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW1, 0),
 		   0x0010000012345577ull);
 	/* | bit 53 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW2, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW2, 0),
 		   0x0020000012345577ull);
 	/* | bit 54 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW3, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB, S2PT_RWX | S2PT_SW3, 0),
 		   0x0040000012345577ull);
 	/* all four: 0xd77 | bits 54:52 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB,
-			   S2PT_RWX | S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x12345000, KIB,
+			       S2PT_RWX | S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3, 0),
 		   0x0070000012345d77ull);
 }
 
 /* Address bits 51:12 with N = 52: all 40 of them set. */
 Test(enc_ept, pte_4k_oa_52bit)
 {
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x400000, 0x000ffffffffff000ull, KIB, S2PT_RWX, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x400000, 0x000ffffffffff000ull, KIB, S2PT_RWX, 0),
 		   0x000ffffffffff577ull);
 }
 
@@ -151,14 +112,15 @@ Test(enc_ept, pte_4k_oa_52bit)
 Test(enc_ept, pde_2m)
 {
 	/* RWX: 0x577 | bit 7 (0x080) = 0x5f7 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2, S2PT_RWX, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2, S2PT_RWX, 1),
 		   0x00000000802005f7ull);
 	/* RW|DEV: 0x003 | 0x080 | 0x100 = 0x183 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2, S2PT_RW | S2PT_MT_DEV, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2,
+			       S2PT_RW | S2PT_MT_DEV, 1),
 		   0x0000000080200183ull);
 	/* R|XS|NC: 0x005 | 0x008 | 0x080 | 0x100 = 0x18d */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2,
-			   S2PT_R | S2PT_XS | S2PT_MT_NC, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, 0x40200000, 0x80200000, MIB2,
+			       S2PT_R | S2PT_XS | S2PT_MT_NC, 1),
 		   0x000000008020018dull);
 }
 
@@ -167,25 +129,25 @@ Test(enc_ept, pde_2m)
 Test(enc_ept, pdpte_1g)
 {
 	/* RW: 0x003 | 0x070 | 0x080 | 0x100 = 0x1f3 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, GIB, 0xc0000000, GIB, S2PT_RW, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, GIB, 0xc0000000, GIB, S2PT_RW, 2),
 		   0x00000000c00001f3ull);
 	/* RWX|NC|SW3: 0x407 | 0x008 | 0x080 | 0x100 = 0x58f, bit 54 */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, GIB, 0xc0000000, GIB,
-			   S2PT_RWX | S2PT_MT_NC | S2PT_SW3, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, GIB, 0xc0000000, GIB,
+			       S2PT_RWX | S2PT_MT_NC | S2PT_SW3, 2),
 		   0x00400000c000058full);
 	/* highest 1 GiB frame, address bits 51:30 all set */
-	expect_pte(leaf_of(&s2pt_fmt_ept4, GIB, 0x000fffffc0000000ull, GIB, S2PT_RW, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept4, GIB, 0x000fffffc0000000ull, GIB, S2PT_RW, 2),
 		   0x000fffffc00001f3ull);
 }
 
 /* 5-level EPT uses the same leaf layout. */
 Test(enc_ept, ept5_leaves)
 {
-	expect_pte(leaf_of(&s2pt_fmt_ept5, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept5, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
 		   0x0000000012345173ull);
-	expect_pte(leaf_of(&s2pt_fmt_ept5, 0x40200000, 0x80200000, MIB2, S2PT_RWX, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept5, 0x40200000, 0x80200000, MIB2, S2PT_RWX, 1),
 		   0x00000000802005f7ull);
-	expect_pte(leaf_of(&s2pt_fmt_ept5, GIB, 0xc0000000, GIB, S2PT_X | S2PT_MT_DEV, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_ept5, GIB, 0xc0000000, GIB, S2PT_X | S2PT_MT_DEV, 2),
 		   0x00000000c0000584ull);
 }
 
@@ -210,14 +172,9 @@ Test(enc_ept, refused_prots)
 		S2PT_R | (1u << 16),
 		S2PT_R | (1u << 31),
 	};
-	struct s2pt *pt = pt_new(&s2pt_fmt_ept4);
-	struct s2pt_leaf leaf;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_ept4);
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x accepted", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
-	}
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	s2pt_destroy(pt);
 }
 
@@ -243,26 +200,11 @@ static bool ept_should_accept(uint32_t p)
 
 static void accept_set(const struct s2pt_fmt *fmt)
 {
-	struct s2pt *pt = pt_new(fmt);
-	unsigned accepted = 0;
+	struct s2pt *pt = enc_pt_new(fmt);
 
-	for (uint32_t p = 0; p < (1u << 16); p++) {
-		uint64_t ia = (uint64_t)p << 12;
-		struct s2pt_leaf leaf;
-		int ret = s2pt_map(pt, ia, 0x7000000 + ia, KIB, p, 0);
-
-		if (!ept_should_accept(p)) {
-			cr_expect_eq(ret, -EINVAL, "prot %#x: %d", p, ret);
-			continue;
-		}
-		cr_assert_eq(ret, 0, "prot %#x: %d", p, ret);
-		accepted++;
-		cr_assert_eq(s2pt_lookup(pt, ia, &leaf), 0);
-		cr_expect_eq(leaf.prot, p, "prot %#x decoded as %#x", p, leaf.prot);
-	}
 	/* ({-, R, RW} x {-, X, XU, XS} less nothing at all) = 11, times 3
 	 * memory types, times 2^4 SW bits */
-	cr_expect_eq(accepted, 11 * 3 * 16);
+	cr_expect_eq(enc_accept_set(pt, ept_should_accept, NULL), 11 * 3 * 16);
 	s2pt_destroy(pt);
 }
 
@@ -276,76 +218,31 @@ Test(enc_ept, ept5_accept_set)
 	accept_set(&s2pt_fmt_ept5);
 }
 
-/* Table entries from a TABLE_PRE walk, root first. */
-struct tables {
-	unsigned n;
-	uint64_t ia[5], pte[5], pa[5];
-	unsigned level[5];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	cr_assert_eq(v->kind, S2PT_WALK_TABLE_PRE);
-	cr_assert_lt(t->n, 5);
-	t->ia[t->n] = v->ia;
-	t->pte[t->n] = v->pte;
-	t->pa[t->n] = v->table_pa;
-	t->level[t->n] = v->level;
-	t->n++;
-	return 0;
-}
-
 /*
  * Tables 29-1, 29-3, 29-5 (entries referencing a table): R(0) | W(1) |
  * X(2) | A(8) | XU(10) = 0x507 and the address; reserved 7:3 (6:3 below
  * the PML4) zero; bits 9, 11, 63:52 zero.
  */
-static void check_tables(const struct s2pt_fmt *fmt, const struct s2pt_opts *opts,
-			 uint64_t ia, unsigned levels, uint64_t lo, uint64_t hi)
+static void check_tables(const struct s2pt_fmt *fmt, const struct enc_arena *a, unsigned levels)
 {
-	struct tables t = { 0 };
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(fmt, opts, &pt), 0);
-	cr_assert_eq(s2pt_map(pt, ia, 0x12345000, KIB, S2PT_R, 0), 0);
-	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
-	cr_assert_eq(t.n, levels - 1);
-	for (unsigned i = 0; i < t.n; i++) {
-		cr_expect_eq(t.level[i], levels - 1 - i);
-		cr_expect_eq(t.pte[i] & ~0x000ffffffffff000ull, 0x507ull,
-			     "level %u table entry %#llx", t.level[i],
-			     (unsigned long long)t.pte[i]);
-		cr_expect_eq(t.pte[i] & 0x000ffffffffff000ull, t.pa[i]);
-		cr_expect(t.pa[i] >= lo && t.pa[i] < hi, "table at %#llx",
-			  (unsigned long long)t.pa[i]);
-	}
-	s2pt_destroy(pt);
+	enc_check_tables(fmt, a, 0x400000, S2PT_R, levels, 0x000ffffffffff000ull, 0x507ull);
 }
 
 Test(enc_ept, table_entries)
 {
-	check_tables(&s2pt_fmt_ept4, NULL, 0x400000, 4, 0, UINT64_MAX);
-	check_tables(&s2pt_fmt_ept5, NULL, 0x400000, 5, 0, UINT64_MAX);
+	check_tables(&s2pt_fmt_ept4, NULL, 4);
+	check_tables(&s2pt_fmt_ept5, NULL, 5);
 }
 
 /* Tables placed above 2^48 by an arena: address bits 51:44 reach the entry. */
 Test(enc_ept, table_entries_high_pa)
 {
-	const uint64_t base = 0x000ff00000000000ull;
-	const size_t bytes = 64 * KIB;
-	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm };
-	struct s2pt_arena *a = NULL;
-	void *mem = aligned_alloc(KIB, bytes);
+	struct enc_arena a;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, base, bytes, &a), 0);
-	opts.mm_ctx = a;
-	check_tables(&s2pt_fmt_ept4, &opts, 0x400000, 4, base, base + bytes);
-	check_tables(&s2pt_fmt_ept5, &opts, 0x400000, 5, base, base + bytes);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_init(&a, 0x000ff00000000000ull, 64 * KIB);
+	check_tables(&s2pt_fmt_ept4, &a, 4);
+	check_tables(&s2pt_fmt_ept5, &a, 5);
+	enc_arena_fini(&a, NULL);
 }
 
 /*
@@ -356,14 +253,14 @@ Test(enc_ept, table_entries_high_pa)
  */
 Test(enc_ept, stage2_input_range)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_ept4);
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_ept4);
 	const uint64_t *root;
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, 0x0000800000000000ull, 0x5000, KIB, S2PT_RW, 0), 0);
 	cr_assert_eq(s2pt_map(pt, 0x0000ffffffe00000ull, 0x200000, MIB2, S2PT_RWX,
 			      S2PT_MAP_HUGE), 0);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_expect_neq(root[256], 0);
 	cr_expect_neq(root[511], 0);
 	cr_expect_eq(root[0], 0);
@@ -379,9 +276,9 @@ Test(enc_ept, stage2_input_range)
 		     -ERANGE);
 	s2pt_destroy(pt);
 
-	pt = pt_new(&s2pt_fmt_ept5);
+	pt = enc_pt_new(&s2pt_fmt_ept5);
 	cr_assert_eq(s2pt_map(pt, 0x0100000000000000ull, 0x5000, KIB, S2PT_RW, 0), 0);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_expect_neq(root[256], 0);
 	cr_expect_eq(root[0], 0);
 	cr_expect_eq(s2pt_map(pt, 0x0200000000000000ull, 0x5000, KIB, S2PT_RW, 0), -ERANGE);
@@ -390,27 +287,11 @@ Test(enc_ept, stage2_input_range)
 
 /* A table whose root lands at a chosen physical address (an arena's first
  * page): 0x00000abcdef00000. */
-static struct s2pt *pt_at(const struct s2pt_fmt *fmt, unsigned flags, struct s2pt_arena **a,
-			  void **mem)
+static struct s2pt *pt_at(const struct s2pt_fmt *fmt, unsigned flags, struct enc_arena *a)
 {
-	const uint64_t base = 0x00000abcdef00000ull;
-	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm, .flags = flags };
-	struct s2pt *pt = NULL;
-
-	*mem = aligned_alloc(KIB, 16 * KIB);
-	cr_assert_not_null(*mem);
-	cr_assert_eq(s2pt_arena_create(*mem, base, 16 * KIB, a), 0);
-	opts.mm_ctx = *a;
-	cr_assert_eq(s2pt_create(fmt, &opts, &pt), 0);
-	cr_assert_eq(s2pt_root(pt), base);
-	return pt;
-}
-
-static void pt_at_done(struct s2pt *pt, struct s2pt_arena *a, void *mem)
-{
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_init(a, 0x00000abcdef00000ull, 16 * KIB);
+	a->opts.flags = flags;
+	return enc_arena_root(a, fmt);
 }
 
 /*
@@ -419,38 +300,37 @@ static void pt_at_done(struct s2pt *pt, struct s2pt_arena *a, void *mem)
  */
 Test(enc_ept, eptp)
 {
-	struct s2pt_arena *a;
+	struct enc_arena a;
 	struct s2pt *pt;
 	uint64_t v = 0;
-	void *mem;
 
 	/* 4-level: 3 << 3 (0x18) | 6 = 0x01e */
-	pt = pt_at(&s2pt_fmt_ept4, 0, &a, &mem);
+	pt = pt_at(&s2pt_fmt_ept4, 0, &a);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x00000abcdef0001eull);
 	/* the VPID is a VMCS field of its own: no tag in the EPTP */
 	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
 	cr_expect_eq(s2pt_hw_root(pt, 0xffff, &v), -EINVAL);
-	pt_at_done(pt, a, mem);
+	enc_arena_fini(&a, pt);
 
 	/* 4-level with A/D: 0x01e | bit 6 (0x40) = 0x05e */
-	pt = pt_at(&s2pt_fmt_ept4, S2PT_OPT_AD, &a, &mem);
+	pt = pt_at(&s2pt_fmt_ept4, S2PT_OPT_AD, &a);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x00000abcdef0005eull);
-	pt_at_done(pt, a, mem);
+	enc_arena_fini(&a, pt);
 
 	/* 5-level: 4 << 3 (0x20) | 6 = 0x026 */
-	pt = pt_at(&s2pt_fmt_ept5, 0, &a, &mem);
+	pt = pt_at(&s2pt_fmt_ept5, 0, &a);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x00000abcdef00026ull);
-	pt_at_done(pt, a, mem);
+	enc_arena_fini(&a, pt);
 
 	/* 5-level with A/D: 0x026 | 0x40 = 0x066 */
-	pt = pt_at(&s2pt_fmt_ept5, S2PT_OPT_AD, &a, &mem);
+	pt = pt_at(&s2pt_fmt_ept5, S2PT_OPT_AD, &a);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x00000abcdef00066ull);
 	cr_expect_eq(s2pt_hw_root(pt, 7, &v), -EINVAL);
-	pt_at_done(pt, a, mem);
+	enc_arena_fini(&a, pt);
 }
 
 /* S2PT_OPT_AD is EPT's alone; EPT takes it. */
@@ -480,9 +360,9 @@ Test(enc_ept, names)
 /* The table page holding the leaf for @ia at @level (heap: pa == va). */
 static uint64_t *table_of(struct s2pt *pt, uint64_t ia, unsigned level)
 {
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 
-	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_assert_eq(s2pt_walk(pt, ia, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_assert_gt(t.n, 0);
 	cr_assert_eq(t.level[t.n - 1], level + 1);
 	return (uint64_t *)(uintptr_t)t.pa[t.n - 1];
@@ -527,23 +407,15 @@ Test(enc_ept, hw_dirty_kept)
 	s2pt_destroy(pt);
 }
 
-static uint64_t *page(void)
-{
-	uint64_t *p = aligned_alloc(KIB, KIB);
-
-	cr_assert_not_null(p);
-	memset(p, 0, KIB);
-	return p;
-}
-
 /*
  * Decoding entries the library did not write, through a read-only view of
  * hand-built tables (heap provider: pa == va).
  */
 Test(enc_ept, decode_foreign)
 {
-	uint64_t *p4 = page(), *p3 = page(), *p2 = page(), *p1 = page();
-	struct s2pt *pt = NULL;
+	uint64_t *p4 = enc_zalloc(KIB, KIB), *p3 = enc_zalloc(KIB, KIB);
+	uint64_t *p2 = enc_zalloc(KIB, KIB), *p1 = enc_zalloc(KIB, KIB);
+	struct s2pt *pt;
 	struct s2pt_leaf leaf;
 
 	/* tables as a hypervisor without MBEC or A/D writes them: R|W|X */
@@ -578,7 +450,7 @@ Test(enc_ept, decode_foreign)
 	/* PML4E with bit 7: reserved (Table 29-1) */
 	p4[1] = 0x40000000 | 0x007 | 0x080;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_ept4, (uintptr_t)p4, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_ept4, p4, NULL);
 
 	cr_assert_eq(s2pt_lookup(pt, 0x1008, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345008);

@@ -5,16 +5,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
+#include "unit/enc_util.h"
 
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
 #define TIB512	(1ull << 39)
 #define TIB256	(1ull << 48)
-#define MT3	(3u << S2PT_MT_SHIFT)
 
 /*
  * PTE layout, §4.4.1 (unchanged for G-stage, §8.5.1): V(0) R(1) W(2) X(3)
@@ -24,83 +18,7 @@
  * So the low byte is: R 0x53, RW 0xd7, RX 0x5b, RWX 0xdf, X 0x59.
  */
 
-static struct s2pt *pt_new(const struct s2pt_fmt *fmt)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(fmt, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
-
-/* The heap provider has pa == va (s2pt.h), so the root can be read. */
-static uint64_t root_entry(struct s2pt *pt, unsigned idx)
-{
-	return ((const uint64_t *)(uintptr_t)s2pt_root(pt))[idx];
-}
-
-/*
- * Map [ia, ia + size) -> oa as one leaf in a fresh table and return the
- * raw entry; checks on the way the lookup's level, size, output address
- * (offset included) and the decoded prot (round trip).
- */
-static uint64_t leaf_of(const struct s2pt_fmt *fmt, uint64_t ia, uint64_t oa, uint64_t size,
-			uint32_t prot, unsigned level)
-{
-	struct s2pt *pt = pt_new(fmt);
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
-}
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
-
-#define pte_4k(prot)	leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0x12345000, KIB, (prot), 0)
-
-/* Table entries met by a TABLE_PRE walk, outermost first. */
-struct tables {
-	unsigned n;
-	unsigned level[8];
-	uint64_t ia[8], pte[8], pa[8];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	if (t->n < 8) {
-		t->level[t->n] = v->level;
-		t->ia[t->n] = v->ia;
-		t->pte[t->n] = v->pte;
-		t->pa[t->n] = v->table_pa;
-		t->n++;
-	}
-	return 0;
-}
-
-/*
- * A non-leaf PTE is V = 1 with R = W = X = 0; U, A, D (§4.3.1), PBMT
- * (Svpbmt) and G (G-stage, §8.5.1) are 0: bits 9:0 are exactly 0x001, bits
- * 63:54 are 0, PPN = table >> 12.
- */
-static void expect_table_entry(uint64_t pte, uint64_t table_pa)
-{
-	cr_expect_eq(pte & 0x3ff, 0x001, "table pte %#llx", (unsigned long long)pte);
-	cr_expect_eq(pte >> 54, 0, "table pte %#llx", (unsigned long long)pte);
-	cr_expect_eq(((pte >> 10) & ((1ull << 44) - 1)) << 12, table_pa);
-	cr_expect_eq(table_pa & 0xfff, 0);
-}
+#define pte_4k(prot)	enc_leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0x12345000, KIB, (prot), 0)
 
 static const struct {
 	const struct s2pt_fmt *fmt;
@@ -156,7 +74,7 @@ Test(enc_gstage, pte_memtypes)
 Test(enc_gstage, pte_top_of_pa)
 {
 	/* oa 0xfffffffffff000: PPN 0xfffffffffff << 10 = 0x3ffffffffffc00 | R 0x053 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0xfffffffffff000ull, KIB, S2PT_R, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0xfffffffffff000ull, KIB, S2PT_R, 0),
 		   0x003ffffffffffc53ull);
 }
 
@@ -164,22 +82,22 @@ Test(enc_gstage, pte_top_of_pa)
 Test(enc_gstage, superpages)
 {
 	/* Sv39x4 2 MiB at oa 0x80200000: PPN 0x80200 << 10 = 0x20080000 | RW 0x0d7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39x4, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39x4, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
 		   0x00000000200800d7ull);
 	/* Sv39x4 1 GiB (a root entry) at oa 0xc0000000: PPN 0xc0000 << 10 = 0x30000000 | RX */
-	expect_pte(leaf_of(&s2pt_fmt_sv39x4, GIB, 0xc0000000, GIB, S2PT_R | S2PT_X, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39x4, GIB, 0xc0000000, GIB, S2PT_R | S2PT_X, 2),
 		   0x000000003000005bull);
 	/* Sv48x4 1 GiB RW: 0x300000d7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv48x4, GIB, 0xc0000000, GIB, S2PT_RW, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv48x4, GIB, 0xc0000000, GIB, S2PT_RW, 2),
 		   0x00000000300000d7ull);
 	/* Sv48x4 512 GiB at oa 2^39: PPN 2^27 << 10 = 2^37 = 0x2000000000 | RW */
-	expect_pte(leaf_of(&s2pt_fmt_sv48x4, TIB512, TIB512, TIB512, S2PT_RW, 3),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv48x4, TIB512, TIB512, TIB512, S2PT_RW, 3),
 		   0x00000020000000d7ull);
 	/* Sv57x4 512 GiB at oa 3 * 2^39: PPN 3 * 2^27 << 10 = 0x6000000000 | R */
-	expect_pte(leaf_of(&s2pt_fmt_sv57x4, TIB512, 3 * TIB512, TIB512, S2PT_R, 3),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv57x4, TIB512, 3 * TIB512, TIB512, S2PT_R, 3),
 		   0x0000006000000053ull);
 	/* Sv57x4 256 TiB at oa 2^48: PPN 2^36 << 10 = 2^46 = 0x400000000000 | RWX */
-	expect_pte(leaf_of(&s2pt_fmt_sv57x4, TIB256, TIB256, TIB256, S2PT_RWX, 4),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv57x4, TIB256, TIB256, TIB256, S2PT_RWX, 4),
 		   0x00004000000000dfull);
 }
 
@@ -195,19 +113,19 @@ Test(enc_gstage, wide_root)
 
 	/* Sv39x4 GPA 2^40: VPN[2] = 2^40 >> 30 = 1024. 1 GiB RW at oa
 	 * 0x40000000: PPN 0x40000 << 10 = 0x10000000 | 0x0d7 */
-	pt = pt_new(&s2pt_fmt_sv39x4);
+	pt = enc_pt_new(&s2pt_fmt_sv39x4);
 	cr_assert_eq(s2pt_map(pt, 1ull << 40, 0x40000000, GIB, S2PT_RW, S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 1024), 0x00000000100000d7ull);
+	expect_pte(enc_root_entry(pt, 1024), 0x00000000100000d7ull);
 	/* the last GPA gigabyte, 0x1ffc0000000: VPN[2] = 2047. R at 0x80000000:
 	 * PPN 0x80000 << 10 = 0x20000000 | 0x053 */
 	cr_assert_eq(s2pt_map(pt, 0x1ffc0000000ull, 0x80000000, GIB, S2PT_R, S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 2047), 0x0000000020000053ull);
+	expect_pte(enc_root_entry(pt, 2047), 0x0000000020000053ull);
 	cr_assert_eq(s2pt_lookup(pt, 0x1fffffffff8ull, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0xbffffff8);
 	cr_expect_eq(leaf.level, 2);
 	/* GPA bit 38 alone is a plain address (VPN[2] = 256), not an error */
 	cr_assert_eq(s2pt_map(pt, 1ull << 38, 0x12345000, KIB, S2PT_RW, 0), 0);
-	cr_expect_neq(root_entry(pt, 256), 0);
+	cr_expect_neq(enc_root_entry(pt, 256), 0);
 	cr_assert_eq(s2pt_lookup(pt, (1ull << 38) + 0x10, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345010);
 	/* bits 63:41 must be zero (guest-page fault otherwise) */
@@ -218,21 +136,21 @@ Test(enc_gstage, wide_root)
 	s2pt_destroy(pt);
 
 	/* Sv48x4 GPA 2^49: VPN[3] = 2^49 >> 39 = 1024; bits 63:50 must be zero */
-	pt = pt_new(&s2pt_fmt_sv48x4);
+	pt = enc_pt_new(&s2pt_fmt_sv48x4);
 	cr_assert_eq(s2pt_map(pt, 1ull << 49, TIB512, TIB512, S2PT_RW, S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 1024), 0x00000020000000d7ull);
+	expect_pte(enc_root_entry(pt, 1024), 0x00000020000000d7ull);
 	cr_expect_eq(s2pt_map(pt, 1ull << 50, 0x12345000, KIB, S2PT_R, 0), -ERANGE);
 	s2pt_destroy(pt);
 
 	/* Sv57x4 GPA 2^58: VPN[4] = 2^58 >> 48 = 1024; the last 256 TiB,
 	 * 2^59 - 2^48, is VPN[4] = 2047. RWX at oa 3 * 2^48: PPN 3 * 2^36 << 10
 	 * = 0xc00000000000 | 0x0df. Bits 63:59 must be zero. */
-	pt = pt_new(&s2pt_fmt_sv57x4);
+	pt = enc_pt_new(&s2pt_fmt_sv57x4);
 	cr_assert_eq(s2pt_map(pt, 1ull << 58, TIB256, TIB256, S2PT_R, S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 1024), 0x0000400000000053ull);
+	expect_pte(enc_root_entry(pt, 1024), 0x0000400000000053ull);
 	cr_assert_eq(s2pt_map(pt, (1ull << 59) - TIB256, 3 * TIB256, TIB256, S2PT_RWX,
 			      S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 2047), 0x0000c000000000dfull);
+	expect_pte(enc_root_entry(pt, 2047), 0x0000c000000000dfull);
 	cr_expect_eq(s2pt_map(pt, 1ull << 59, 0x12345000, KIB, S2PT_R, 0), -ERANGE);
 	s2pt_destroy(pt);
 }
@@ -244,7 +162,7 @@ Test(enc_gstage, root_geometry)
 	static const uint64_t sizes[] = { 0x40201000ull, 0x8040201000ull, 0x1008040201000ull };
 
 	for (unsigned i = 0; i < 3; i++) {
-		struct s2pt *pt = pt_new(gs[i].fmt);
+		struct s2pt *pt = enc_pt_new(gs[i].fmt);
 		struct s2pt_info info;
 
 		cr_assert_eq(s2pt_info(pt, &info), 0);
@@ -258,7 +176,7 @@ Test(enc_gstage, root_geometry)
 		cr_expect_eq(s2pt_root(pt) & 0x3fff, 0, "root %#llx",
 			     (unsigned long long)s2pt_root(pt));
 		for (unsigned j = 0; j < 2048; j++)
-			cr_expect_eq(root_entry(pt, j), 0);
+			cr_expect_eq(enc_root_entry(pt, j), 0);
 		s2pt_destroy(pt);
 	}
 }
@@ -271,22 +189,22 @@ Test(enc_gstage, table_entries)
 		uint64_t ias[2] = { 0x400000, top };
 		/* the root slot and its span: GPA >> (12 + 9 * (levels - 1)) */
 		unsigned slot[2] = { 0, 2047 };
-		struct s2pt *pt = pt_new(gs[i].fmt);
+		struct s2pt *pt = enc_pt_new(gs[i].fmt);
 
 		for (unsigned k = 0; k < 2; k++) {
-			struct tables t = { 0 };
+			struct enc_tables t = { 0 };
 			uint64_t span = 1ull << (12 + 9 * (gs[i].levels - 1));
 
 			cr_assert_eq(s2pt_map(pt, ias[k], 0x12345000, KIB, S2PT_RW, 0), 0);
 			cr_assert_eq(s2pt_walk(pt, ias[k], KIB, S2PT_WALK_TABLE_PRE,
-					       collect_table, &t), 0);
+					       enc_collect_table, &t), 0);
 			cr_assert_eq(t.n, gs[i].levels - 1);
 			for (unsigned j = 0; j < t.n; j++) {
 				cr_expect_eq(t.level[j], gs[i].levels - 1 - j);
-				expect_table_entry(t.pte[j], t.pa[j]);
+				enc_expect_sv_table(t.pte[j], t.pa[j]);
 			}
 			cr_expect_eq(t.ia[0], slot[k] * span);
-			expect_pte(root_entry(pt, slot[k]), t.pte[0]);
+			expect_pte(enc_root_entry(pt, slot[k]), t.pte[0]);
 		}
 		s2pt_destroy(pt);
 	}
@@ -312,15 +230,10 @@ Test(enc_gstage, refused)
 		S2PT_R | MT3,			/* PBMT 3 is reserved (Svpbmt) */
 		S2PT_R | (1u << 7),		/* not an S2PT_* bit */
 	};
-	struct s2pt_leaf leaf;
-
 	for (unsigned f = 0; f < 3; f++) {
-		struct s2pt *pt = pt_new(gs[f].fmt);
+		struct s2pt *pt = enc_pt_new(gs[f].fmt);
 
-		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-				     "prot %#x", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
+		enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 		cr_assert_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, S2PT_R, 0), 0);
 		cr_expect_eq(s2pt_protect(pt, 0x400000, KIB, S2PT_R | S2PT_U), -EINVAL);
 		s2pt_destroy(pt);
@@ -342,11 +255,11 @@ Test(enc_gstage, prot_round_trip)
 		for (unsigned j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
 			uint32_t p = rights[i] | extra[j];
 
-			leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0x12345000, KIB, p, 0);
-			leaf_of(&s2pt_fmt_sv39x4, MIB2, 0x80200000, MIB2, p, 1);
-			leaf_of(&s2pt_fmt_sv39x4, GIB, 0xc0000000, GIB, p, 2);
-			leaf_of(&s2pt_fmt_sv48x4, TIB512, TIB512, TIB512, p, 3);
-			leaf_of(&s2pt_fmt_sv57x4, TIB256, TIB256, TIB256, p, 4);
+			enc_leaf_of(&s2pt_fmt_sv39x4, 0x400000, 0x12345000, KIB, p, 0);
+			enc_leaf_of(&s2pt_fmt_sv39x4, MIB2, 0x80200000, MIB2, p, 1);
+			enc_leaf_of(&s2pt_fmt_sv39x4, GIB, 0xc0000000, GIB, p, 2);
+			enc_leaf_of(&s2pt_fmt_sv48x4, TIB512, TIB512, TIB512, p, 3);
+			enc_leaf_of(&s2pt_fmt_sv57x4, TIB256, TIB256, TIB256, p, 4);
 		}
 }
 
@@ -356,7 +269,7 @@ Test(enc_gstage, prot_round_trip)
  */
 Test(enc_gstage, split_and_protect)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_sv39x4);
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_sv39x4);
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, MIB2, 0x80200000, MIB2, S2PT_RW, S2PT_MAP_HUGE), 0);
@@ -374,33 +287,17 @@ Test(enc_gstage, split_and_protect)
 }
 
 /* An arena places the root at a chosen physical address (first fit). */
-static struct s2pt *pt_at(const struct s2pt_fmt *fmt, uint64_t pa_base, void **mem,
-			  struct s2pt_arena **a)
+static struct s2pt *pt_at(const struct s2pt_fmt *fmt, uint64_t pa_base, struct enc_arena *a)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
-	struct s2pt *pt = NULL;
-
-	*mem = aligned_alloc(KIB, 64 * KIB);
-	cr_assert_not_null(*mem);
-	cr_assert_eq(s2pt_arena_create(*mem, pa_base, 64 * KIB, a), 0);
-	o.mm_ctx = *a;
-	cr_assert_eq(s2pt_create(fmt, &o, &pt), 0);
-	return pt;
+	enc_arena_init(a, pa_base, 64 * KIB);
+	return enc_arena_pt(a, fmt);
 }
 
-static void pt_at_done(struct s2pt *pt, void *mem, struct s2pt_arena *a)
-{
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(a);
-	free(mem);
-}
-
-#define expect_hw(pt, vmid, want)							\
-	do {										\
-		uint64_t v_ = 0;							\
-		cr_assert_eq(s2pt_hw_root((pt), (vmid), &v_), 0);			\
-		cr_expect_eq(v_, (want), "hgatp %#018llx, want %#018llx",		\
-			     (unsigned long long)v_, (unsigned long long)(want));	\
+#define expect_hw(pt, vmid, want)					\
+	do {								\
+		uint64_t v_ = 0;					\
+		cr_assert_eq(s2pt_hw_root((pt), (vmid), &v_), 0);	\
+		expect_hex("hgatp", v_, want);				\
 	} while (0)
 
 /*
@@ -409,13 +306,12 @@ static void pt_at_done(struct s2pt *pt, void *mem, struct s2pt_arena *a)
  */
 Test(enc_gstage, hgatp)
 {
-	struct s2pt_arena *a;
+	struct enc_arena a;
 	struct s2pt *pt;
 	uint64_t v;
-	void *mem;
 
 	/* root at 0x80000000: PPN 0x80000 */
-	pt = pt_at(&s2pt_fmt_sv39x4, 0x80000000, &mem, &a);
+	pt = pt_at(&s2pt_fmt_sv39x4, 0x80000000, &a);
 	cr_assert_eq(s2pt_root(pt), 0x80000000);
 	/* MODE 8 << 60 = 0x8000000000000000 */
 	expect_hw(pt, 0, 0x8000000000080000ull);
@@ -426,24 +322,24 @@ Test(enc_gstage, hgatp)
 	/* 15 bits and more: wider than VMIDMAX */
 	cr_expect_eq(s2pt_hw_root(pt, 0x4000, &v), -EINVAL);
 	cr_expect_eq(s2pt_hw_root(pt, 0xffff, &v), -EINVAL);
-	pt_at_done(pt, mem, a);
+	enc_arena_fini(&a, pt);
 
 	/* Sv48x4, root at 0x123454000 (16 KiB aligned: 0x48d15 * 0x4000):
 	 * PPN 0x123454; MODE 9 << 60; VMID 0x2a5 << 44 = 0x002a500000000000 */
-	pt = pt_at(&s2pt_fmt_sv48x4, 0x123454000ull, &mem, &a);
+	pt = pt_at(&s2pt_fmt_sv48x4, 0x123454000ull, &a);
 	cr_assert_eq(s2pt_root(pt), 0x123454000ull);
 	expect_hw(pt, 0x2a5, 0x902a500000123454ull);
 	expect_hw(pt, 0, 0x9000000000123454ull);
-	pt_at_done(pt, mem, a);
+	enc_arena_fini(&a, pt);
 
 	/* Sv57x4, arena at 0x80001000: the 16 KiB-aligned root is the first
 	 * aligned slot, 0x80004000, PPN 0x80004; MODE 10 << 60 = 0xa000...;
 	 * VMID 0x1234 << 44 = 0x0123400000000000 */
-	pt = pt_at(&s2pt_fmt_sv57x4, 0x80001000ull, &mem, &a);
+	pt = pt_at(&s2pt_fmt_sv57x4, 0x80001000ull, &a);
 	cr_assert_eq(s2pt_root(pt), 0x80004000ull);
 	expect_hw(pt, 0x1234, 0xa123400000080004ull);
 	cr_expect_eq(s2pt_hw_root(pt, 0x4000, &v), -EINVAL);
-	pt_at_done(pt, mem, a);
+	enc_arena_fini(&a, pt);
 }
 
 /*
@@ -453,16 +349,12 @@ Test(enc_gstage, hgatp)
  */
 Test(enc_gstage, attach_classify)
 {
-	uint64_t *mem = aligned_alloc(0x4000, 0x8000), *root = mem;
-	uint64_t *l1 = aligned_alloc(KIB, KIB), *l0 = aligned_alloc(KIB, KIB);
+	uint64_t *mem = enc_zalloc(0x4000, 0x8000), *root = mem;
+	uint64_t *l1 = enc_zalloc(KIB, KIB), *l0 = enc_zalloc(KIB, KIB);
 	struct s2pt_leaf leaf;
 	struct s2pt *pt;
 	uint64_t v;
 
-	cr_assert(mem && l1 && l0);
-	memset(mem, 0, 0x8000);
-	memset(l1, 0, KIB);
-	memset(l0, 0, KIB);
 	/* root[0] -> l1: PPN(l1) << 10 | V */
 	root[0] = ((uint64_t)(uintptr_t)l1 >> 12) << 10 | 0x001;
 	/* l1[0]: 2 MiB at 0x80200000, V R U A = 0x053 */
@@ -485,7 +377,7 @@ Test(enc_gstage, attach_classify)
 	/* root[2047]: 1 GiB execute-only without U: V X A = 0x049 */
 	root[2047] = 0x0000000010000049ull;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_sv39x4, (uint64_t)(uintptr_t)root, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_sv39x4, root, NULL);
 	cr_assert_eq(s2pt_lookup(pt, 0x1234, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x80201234);
 	cr_expect_eq(leaf.size, MIB2);
@@ -508,7 +400,7 @@ Test(enc_gstage, attach_classify)
 	s2pt_destroy(pt);
 
 	/* a root only 4 KiB aligned cannot go in hgatp (PPN[1:0] read as 0) */
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_sv39x4, (uint64_t)(uintptr_t)mem + KIB, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_sv39x4, (const char *)mem + KIB, NULL);
 	cr_expect_eq(s2pt_hw_root(pt, 0, &v), -EINVAL);
 	s2pt_destroy(pt);
 	free(mem);

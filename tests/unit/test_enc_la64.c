@@ -4,14 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
-
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
+#include "unit/enc_util.h"
 
 /*
  * 4 KiB page entry (§5.4.5 "common page", TLBELO §7.5.3): V(0) D(1)
@@ -22,21 +15,6 @@
  * S2PT_U is PLV 3.
  */
 
-static struct s2pt *pt_new(const struct s2pt_fmt *fmt)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(fmt, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
-
-/* The heap provider has pa == va (s2pt.h), so the root can be read. */
-static uint64_t root_entry(struct s2pt *pt, unsigned idx)
-{
-	return ((const uint64_t *)(uintptr_t)s2pt_root(pt))[idx];
-}
-
 /*
  * Map [ia, ia + size) -> oa in a fresh table and return the raw entry of
  * the leaf holding its last byte, checking its level, size, output
@@ -45,48 +23,11 @@ static uint64_t root_entry(struct s2pt *pt, unsigned idx)
 static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
 			uint64_t leaf_size, unsigned level)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_la64);
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, leaf_size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
+	return enc_leaf_in(enc_pt_new(&s2pt_fmt_la64), ia, oa, size, prot, leaf_size, level);
 }
 
 #define pte_4k(prot)	leaf_of(0x400000, 0x12345000, KIB, (prot), KIB, 0)
 #define pte_2m(prot)	leaf_of(MIB2, 0x80200000, MIB2, (prot), MIB2, 1)
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
-
-/* Table entries met by a TABLE_PRE walk, outermost first. */
-struct tables {
-	unsigned n;
-	unsigned level[8];
-	uint64_t ia[8], pte[8], pa[8];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	if (t->n < 8) {
-		t->level[t->n] = v->level;
-		t->ia[t->n] = v->ia;
-		t->pte[t->n] = v->pte;
-		t->pa[t->n] = v->table_pa;
-		t->n++;
-	}
-	return 0;
-}
 
 /* §5.4.5: a directory entry is the next table's physical address, nothing
  * else; bit 6 (HUGE) must be 0. */
@@ -183,18 +124,18 @@ Test(enc_la64, no_1g_leaves)
 /* Directory entries for a 4 KiB page: levels 3, 2, 1. */
 Test(enc_la64, dir_entries)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_la64);
-	struct tables t = { 0 };
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_la64);
+	struct enc_tables t = { 0 };
 
 	cr_assert_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, S2PT_RW, 0), 0);
-	cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 3);
 	for (unsigned j = 0; j < 3; j++) {
 		cr_expect_eq(t.level[j], 3 - j);
 		expect_dir_entry(t.pte[j], t.pa[j]);
 	}
 	/* VA 0x400000: VA[47:39] = 0, the root's slot 0 */
-	expect_pte(root_entry(pt, 0), t.pte[0]);
+	expect_pte(enc_root_entry(pt, 0), t.pte[0]);
 	s2pt_destroy(pt);
 }
 
@@ -205,16 +146,16 @@ Test(enc_la64, dir_entries)
  */
 Test(enc_la64, upper_half)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_la64);
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_la64);
 	struct s2pt_leaf leaf;
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 
 	cr_assert_eq(s2pt_map(pt, 0xffff800000000000ull, 0x12345000, KIB, S2PT_RW, 0), 0);
 	cr_assert_eq(s2pt_walk(pt, 0xffff800000000000ull, KIB, S2PT_WALK_TABLE_PRE,
-			       collect_table, &t), 0);
+			       enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 3);
 	cr_expect_eq(t.ia[0], 0xffff800000000000ull);
-	expect_pte(root_entry(pt, 256), t.pte[0]);
+	expect_pte(enc_root_entry(pt, 256), t.pte[0]);
 	expect_dir_entry(t.pte[0], t.pa[0]);
 	cr_assert_eq(s2pt_lookup(pt, 0xffff800000000ff8ull, &leaf), 0);
 	expect_pte(leaf.pte, 0x4000000012345193ull);
@@ -223,7 +164,7 @@ Test(enc_la64, upper_half)
 	/* 2 MiB RX at the top of the address space, oa 0x80200000: 0x0d1 */
 	cr_assert_eq(s2pt_map(pt, 0xffffffffffe00000ull, 0x80200000, MIB2, S2PT_R | S2PT_X,
 			      S2PT_MAP_HUGE), 0);
-	cr_expect_neq(root_entry(pt, 511), 0);
+	cr_expect_neq(enc_root_entry(pt, 511), 0);
 	cr_assert_eq(s2pt_lookup(pt, 0xfffffffffffffff8ull, &leaf), 0);
 	cr_expect_eq(leaf.level, 1);
 	expect_pte(leaf.pte, 0x00000000802000d1ull);
@@ -246,13 +187,9 @@ Test(enc_la64, refused)
 		S2PT_R | MT3,			/* MAT 3 is reserved (§5.3) */
 		S2PT_R | (1u << 7),		/* not an S2PT_* bit */
 	};
-	struct s2pt *pt = pt_new(&s2pt_fmt_la64);
-	struct s2pt_leaf leaf;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_la64);
 
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x", bad[i]);
-	cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	s2pt_destroy(pt);
 }
 
@@ -281,7 +218,7 @@ Test(enc_la64, prot_round_trip)
  */
 Test(enc_la64, split_moves_global)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_la64);
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_la64);
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, MIB2, 0x80200000, MIB2, S2PT_RW | S2PT_G, S2PT_MAP_HUGE), 0);
@@ -311,11 +248,8 @@ Test(enc_la64, attach_classify)
 	struct s2pt_leaf leaf;
 	struct s2pt *pt;
 
-	for (unsigned i = 0; i < 4; i++) {
-		t[i] = aligned_alloc(4096, 4096);
-		cr_assert_not_null(t[i]);
-		memset(t[i], 0, 4096);
-	}
+	for (unsigned i = 0; i < 4; i++)
+		t[i] = enc_zalloc(4096, 4096);
 	/* t[3] root -> t[2] -> t[1] -> t[0]: directory entries are addresses */
 	t[3][0] = (uint64_t)(uintptr_t)t[2];
 	t[2][0] = (uint64_t)(uintptr_t)t[1];
@@ -333,7 +267,7 @@ Test(enc_la64, attach_classify)
 	/* t[3][1]: HUGE in the root (512 GiB): no such page size */
 	t[3][1] = 0x00000080000000ddull;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_la64, (uint64_t)(uintptr_t)t[3], NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_la64, t[3], NULL);
 	cr_assert_eq(s2pt_lookup(pt, 0x10, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345010);
 	cr_expect_eq(leaf.prot, S2PT_R);
@@ -367,21 +301,14 @@ Test(enc_la64, name)
  */
 Test(enc_la64, pgdl)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
-	void *mem = aligned_alloc(KIB, 4 * KIB);
-	struct s2pt_arena *a;
+	struct enc_arena a;
 	struct s2pt *pt;
 	uint64_t v = 0;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, 0x80000000, 4 * KIB, &a), 0);
-	o.mm_ctx = a;
-	cr_assert_eq(s2pt_create(&s2pt_fmt_la64, &o, &pt), 0);
-	cr_assert_eq(s2pt_root(pt), 0x80000000);
+	enc_arena_init(&a, 0x80000000, 4 * KIB);
+	pt = enc_arena_root(&a, &s2pt_fmt_la64);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	cr_expect_eq(v, 0x80000000);
 	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_fini(&a, pt);
 }

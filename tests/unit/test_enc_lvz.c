@@ -5,14 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
-
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
+#include "unit/enc_util.h"
 
 /*
  * Page entry (§5.4.5 "common page", TLBELO §7.5.3): V(0) D(1) PLV(3:2)
@@ -23,65 +16,14 @@
  * A directory entry is the next table's physical address (§5.4.5).
  */
 
-static struct s2pt *pt_new(void)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(&s2pt_fmt_lvz, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
-
-/* The heap provider has pa == va (s2pt.h): tables read at their pa. */
-static const uint64_t *tbl(uint64_t pa)
-{
-	return (const uint64_t *)(uintptr_t)pa;
-}
-
 static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
 			uint64_t leaf_size, unsigned level)
 {
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, leaf_size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
+	return enc_leaf_in(enc_pt_new(&s2pt_fmt_lvz), ia, oa, size, prot, leaf_size, level);
 }
 
 #define pte_4k(prot)	leaf_of(0x400000, 0x12345000, KIB, (prot), KIB, 0)
 #define pte_2m(prot)	leaf_of(MIB2, 0x80200000, MIB2, (prot), MIB2, 1)
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
-
-struct tables {
-	unsigned n;
-	unsigned level[8];
-	uint64_t ia[8], pte[8], pa[8];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	if (t->n < 8) {
-		t->level[t->n] = v->level;
-		t->ia[t->n] = v->ia;
-		t->pte[t->n] = v->pte;
-		t->pa[t->n] = v->table_pa;
-	}
-	t->n++;
-	return 0;
-}
 
 /* Every one of a table's 512 entries equals @want except slot @skip. */
 static void expect_all(const uint64_t *t, uint64_t want, unsigned skip)
@@ -160,11 +102,11 @@ Test(enc_lvz, huge_2m)
  */
 Test(enc_lvz, fresh_heap)
 {
-	struct s2pt *pt = pt_new();
-	const uint64_t *root = tbl(s2pt_root(pt));
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_lvz);
+	const uint64_t *root = enc_tbl(s2pt_root(pt));
 	struct s2pt_info info;
 	struct s2pt_leaf leaf;
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 	uint64_t inv2 = root[0], inv1, inv0;
 
 	cr_assert_eq(s2pt_info(pt, &info), 0);
@@ -177,17 +119,17 @@ Test(enc_lvz, fresh_heap)
 	cr_assert_neq(inv2, 0);
 	cr_expect_eq(inv2 & 0xfff, 0);
 	expect_all(root, inv2, 512);
-	inv1 = tbl(inv2)[0];
+	inv1 = enc_tbl(inv2)[0];
 	cr_assert_neq(inv1, 0);
 	cr_expect_neq(inv1, inv2);
-	expect_all(tbl(inv2), inv1, 512);
-	inv0 = tbl(inv1)[0];
+	expect_all(enc_tbl(inv2), inv1, 512);
+	inv0 = enc_tbl(inv1)[0];
 	cr_assert_neq(inv0, 0);
 	cr_expect_neq(inv0, inv1);
-	expect_all(tbl(inv1), inv0, 512);
-	expect_all(tbl(inv0), 0, 512);
+	expect_all(enc_tbl(inv1), inv0, 512);
+	expect_all(enc_tbl(inv0), 0, 512);
 	/* the invalid-table pointers are empty slots, not tables */
-	cr_expect_eq(s2pt_walk(pt, 0, 1ull << 48, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_expect_eq(s2pt_walk(pt, 0, 1ull << 48, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_expect_eq(t.n, 0);
 	cr_expect_eq(s2pt_lookup(pt, 0x123456789000ull, &leaf), -ENOENT);
 	s2pt_destroy(pt);
@@ -199,15 +141,15 @@ Test(enc_lvz, fresh_heap)
  */
 Test(enc_lvz, unmap_restores_invalid)
 {
-	struct s2pt *pt = pt_new();
-	const uint64_t *root = tbl(s2pt_root(pt));
-	uint64_t inv2 = root[0], inv1 = tbl(inv2)[0], inv0 = tbl(inv1)[0];
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_lvz);
+	const uint64_t *root = enc_tbl(s2pt_root(pt));
+	uint64_t inv2 = root[0], inv1 = enc_tbl(inv2)[0], inv0 = enc_tbl(inv1)[0];
 	struct s2pt_info info;
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 
 	/* GPA 0x400000: root slot 0, level-2 slot 0, level-1 slot 2, level-0 slot 0 */
 	cr_assert_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, S2PT_RW, 0), 0);
-	cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 3);
 	for (unsigned j = 0; j < 3; j++) {
 		cr_expect_eq(t.level[j], 3 - j);
@@ -217,12 +159,12 @@ Test(enc_lvz, unmap_restores_invalid)
 	}
 	cr_expect_eq(root[0], t.pa[0]);
 	expect_all(root, inv2, 0);
-	cr_expect_eq(tbl(t.pa[0])[0], t.pa[1]);
-	expect_all(tbl(t.pa[0]), inv1, 0);
-	cr_expect_eq(tbl(t.pa[1])[2], t.pa[2]);
-	expect_all(tbl(t.pa[1]), inv0, 2);
-	expect_pte(tbl(t.pa[2])[0], 0x4000000012345193ull);
-	expect_all(tbl(t.pa[2]), 0, 0);
+	cr_expect_eq(enc_tbl(t.pa[0])[0], t.pa[1]);
+	expect_all(enc_tbl(t.pa[0]), inv1, 0);
+	cr_expect_eq(enc_tbl(t.pa[1])[2], t.pa[2]);
+	expect_all(enc_tbl(t.pa[1]), inv0, 2);
+	expect_pte(enc_tbl(t.pa[2])[0], 0x4000000012345193ull);
+	expect_all(enc_tbl(t.pa[2]), 0, 0);
 
 	/* 2 MiB huge at GPA 0x7fffffe00000 (root slot 255, level-2 slot 511,
 	 * level-1 slot 511); 4 KiB at the last GPA page (slots 511/511/511/511) */
@@ -237,9 +179,9 @@ Test(enc_lvz, unmap_restores_invalid)
 
 	cr_assert_eq(s2pt_unmap(pt, 0, 1ull << 48), 0);
 	expect_all(root, inv2, 512);
-	expect_all(tbl(inv2), inv1, 512);
-	expect_all(tbl(inv1), inv0, 512);
-	expect_all(tbl(inv0), 0, 512);
+	expect_all(enc_tbl(inv2), inv1, 512);
+	expect_all(enc_tbl(inv1), inv0, 512);
+	expect_all(enc_tbl(inv0), 0, 512);
 	cr_assert_eq(s2pt_info(pt, &info), 0);
 	cr_expect_eq(info.empty_pages, 3);
 	cr_expect_eq(info.table_pages[3], 1);
@@ -257,20 +199,16 @@ Test(enc_lvz, unmap_restores_invalid)
  */
 Test(enc_lvz, arena_layout_and_pgd)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
-	unsigned char *mem = aligned_alloc(KIB, 256 * KIB);
 	const uint64_t *page[4];
-	struct s2pt_arena *a;
+	struct enc_arena a;
 	struct s2pt_info info;
 	struct s2pt *pt;
 	uint64_t v = 0;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, 0x90000000, 256 * KIB, &a), 0);
-	o.mm_ctx = a;
-	cr_assert_eq(s2pt_create(&s2pt_fmt_lvz, &o, &pt), 0);
+	enc_arena_init(&a, 0x90000000, 256 * KIB);
+	pt = enc_arena_pt(&a, &s2pt_fmt_lvz);
 	for (unsigned i = 0; i < 4; i++)
-		page[i] = (const uint64_t *)(mem + i * KIB);
+		page[i] = (const uint64_t *)((unsigned char *)a.mem + i * KIB);
 	cr_expect_eq(s2pt_root(pt), 0x90003000);
 	expect_all(page[3], 0x90002000, 512);
 	expect_all(page[2], 0x90001000, 512);
@@ -289,11 +227,10 @@ Test(enc_lvz, arena_layout_and_pgd)
 	cr_assert_eq(s2pt_info(pt, &info), 0);
 	cr_expect_eq(info.empty_pages, 3);
 	/* nothing leaked: 3 invalid tables, the root and the spare pool */
-	cr_expect_eq(s2pt_arena_used(a), (4 + info.spare_pages) * KIB);
+	cr_expect_eq(s2pt_arena_used(a.arena), (4 + info.spare_pages) * KIB);
 	s2pt_destroy(pt);
-	cr_expect_eq(s2pt_arena_used(a), 0);
-	s2pt_arena_destroy(a);
-	free(mem);
+	cr_expect_eq(s2pt_arena_used(a.arena), 0);
+	enc_arena_fini(&a, NULL);
 }
 
 /*
@@ -340,13 +277,9 @@ Test(enc_lvz, refused)
 		S2PT_R | MT3,			/* MAT 3 is reserved (§5.3) */
 		S2PT_R | (1u << 7),		/* not an S2PT_* bit */
 	};
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_lvz);
 
-	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x", bad[i]);
-	cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	/* GPAs are plain: no sign-extended upper half */
 	cr_expect_eq(s2pt_map(pt, 0xffff800000000000ull, 0x12345000, KIB, S2PT_R, 0), -ERANGE);
 	cr_expect_eq(s2pt_map(pt, 1ull << 48, 0x12345000, KIB, S2PT_R, 0), -ERANGE);
@@ -376,7 +309,7 @@ Test(enc_lvz, prot_round_trip)
  */
 Test(enc_lvz, split_and_protect)
 {
-	struct s2pt *pt = pt_new();
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_lvz);
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, MIB2, 0x80200000, MIB2, S2PT_RW, S2PT_MAP_HUGE), 0);
@@ -406,10 +339,8 @@ Test(enc_lvz, attach_linux_layout)
 	struct s2pt *pt;
 	uint64_t v;
 
-	for (unsigned i = 0; i < 7; i++) {
-		p[i] = aligned_alloc(KIB, KIB);
-		cr_assert_not_null(p[i]);
-	}
+	for (unsigned i = 0; i < 7; i++)
+		p[i] = enc_zalloc(KIB, KIB);
 	inv0 = p[0], inv1 = p[1], inv2 = p[2], root = p[3], t2 = p[4], t1 = p[5], t0 = p[6];
 	for (unsigned i = 0; i < 512; i++) {
 		inv0[i] = 0;
@@ -434,7 +365,7 @@ Test(enc_lvz, attach_linux_layout)
 	/* root[1]: HUGE at the root (512 GiB): no such page size */
 	root[1] = 0x00000080000000d1ull;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_lvz, (uint64_t)(uintptr_t)root, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_lvz, root, NULL);
 	cr_assert_eq(s2pt_lookup(pt, 0x10, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345010);
 	cr_expect_eq(leaf.prot, S2PT_R);

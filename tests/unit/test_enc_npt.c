@@ -6,46 +6,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
-
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
-
-static struct s2pt *pt_new(void)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(&s2pt_fmt_npt, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
+#include "unit/enc_util.h"
 
 /* One leaf of @size at ia -> oa in a fresh table: its raw entry, after
  * checking the lookup's level, size, output and decoded prot. */
 static uint64_t leaf_of(uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot, unsigned level)
 {
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
+	return enc_leaf_of(&s2pt_fmt_npt, ia, oa, size, prot, level);
 }
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
 
 TestSuite(enc_npt);
 
@@ -153,14 +121,9 @@ Test(enc_npt, refused_prots)
 		S2PT_R | (1u << 16),
 		S2PT_R | (1u << 31),
 	};
-	struct s2pt *pt = pt_new();
-	struct s2pt_leaf leaf;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_npt);
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-			     "prot %#x accepted", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
-	}
+	enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 	s2pt_destroy(pt);
 }
 
@@ -173,107 +136,53 @@ static bool npt_should_accept(uint32_t p)
 	return (p & S2PT_R) && !(p & ~ok) && (p & S2PT_MT_MASK) != MT3;
 }
 
-Test(enc_npt, accept_set_and_round_trip)
+/* U/S (bit 2) is set in every leaf and never decoded */
+static void npt_check_us(uint32_t p, const struct s2pt_leaf *leaf)
 {
-	struct s2pt *pt = pt_new();
-	unsigned accepted = 0;
-
-	for (uint32_t p = 0; p < (1u << 16); p++) {
-		uint64_t ia = (uint64_t)p << 12;
-		struct s2pt_leaf leaf;
-		int ret = s2pt_map(pt, ia, 0x7000000 + ia, KIB, p, 0);
-
-		if (!npt_should_accept(p)) {
-			cr_expect_eq(ret, -EINVAL, "prot %#x: %d", p, ret);
-			continue;
-		}
-		cr_assert_eq(ret, 0, "prot %#x: %d", p, ret);
-		accepted++;
-		cr_assert_eq(s2pt_lookup(pt, ia, &leaf), 0);
-		cr_expect_eq(leaf.prot, p, "prot %#x decoded as %#x", p, leaf.prot);
-		/* U/S (bit 2) is set in every leaf and never decoded */
-		cr_expect(leaf.pte & 0x4, "prot %#x: U/S clear", p);
-	}
-	/* 2^2 (W, X) * 3 types * 2^4 SW bits */
-	cr_expect_eq(accepted, 4 * 3 * 16);
-	s2pt_destroy(pt);
+	cr_expect(leaf->pte & 0x4, "prot %#x: U/S clear", p);
 }
 
-struct tables {
-	unsigned n;
-	uint64_t ia[4], pte[4], pa[4];
-	unsigned level[4];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
+Test(enc_npt, accept_set_and_round_trip)
 {
-	struct tables *t = arg;
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_npt);
 
-	cr_assert_eq(v->kind, S2PT_WALK_TABLE_PRE);
-	cr_assert_lt(t->n, 4);
-	t->ia[t->n] = v->ia;
-	t->pte[t->n] = v->pte;
-	t->pa[t->n] = v->table_pa;
-	t->level[t->n] = v->level;
-	t->n++;
-	return 0;
+	/* 2^2 (W, X) * 3 types * 2^4 SW bits */
+	cr_expect_eq(enc_accept_set(pt, npt_should_accept, npt_check_us), 4 * 3 * 16);
+	s2pt_destroy(pt);
 }
 
 /*
  * Entries referencing a table (Figures 5-20..5-22): P | R/W | U/S | A =
  * 0x027, PWT = PCD = 0 (the next table read write-back), PS = 0, NX = 0.
  */
-static void check_tables(const struct s2pt_opts *opts, uint64_t lo, uint64_t hi)
+static void check_tables(const struct enc_arena *a)
 {
-	struct tables t = { 0 };
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(&s2pt_fmt_npt, opts, &pt), 0);
-	cr_assert_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, S2PT_R, 0), 0);
-	cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
-	cr_assert_eq(t.n, 3);
-	for (unsigned i = 0; i < t.n; i++) {
-		cr_expect_eq(t.level[i], 3 - i);
-		cr_expect_eq(t.pte[i] & ~0x000ffffffffff000ull, 0x027ull,
-			     "level %u table entry %#llx", t.level[i],
-			     (unsigned long long)t.pte[i]);
-		cr_expect_eq(t.pte[i] & 0x000ffffffffff000ull, t.pa[i]);
-		cr_expect(t.pa[i] >= lo && t.pa[i] < hi, "table at %#llx",
-			  (unsigned long long)t.pa[i]);
-	}
-	s2pt_destroy(pt);
+	enc_check_tables(&s2pt_fmt_npt, a, 0x400000, S2PT_R, 4, 0x000ffffffffff000ull, 0x027ull);
 }
 
 Test(enc_npt, table_entries)
 {
-	const uint64_t base = 0x000ff00000000000ull;
-	const size_t bytes = 64 * KIB;
-	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm };
-	struct s2pt_arena *a = NULL;
-	void *mem = aligned_alloc(KIB, bytes);
+	struct enc_arena a;
 
-	check_tables(NULL, 0, UINT64_MAX);
+	check_tables(NULL);
 	/* tables above 2^48: address bits 51:44 reach the entry */
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, base, bytes, &a), 0);
-	opts.mm_ctx = a;
-	check_tables(&opts, base, base + bytes);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_init(&a, 0x000ff00000000000ull, 64 * KIB);
+	check_tables(&a);
+	enc_arena_fini(&a, NULL);
 }
 
 /* Guest-physical input is a plain number below 2^48: GPA bits 47:39 index
  * the root, so 0x800000000000 is entry 256; no sign extension. */
 Test(enc_npt, stage2_input_range)
 {
-	struct s2pt *pt = pt_new();
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_npt);
 	const uint64_t *root;
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, 0x0000800000000000ull, 0x5000, KIB, S2PT_RW, 0), 0);
 	cr_assert_eq(s2pt_map(pt, 0x0000ffffc0000000ull, 0x40000000, GIB, S2PT_RWX,
 			      S2PT_MAP_HUGE), 0);
-	root = (const uint64_t *)(uintptr_t)s2pt_root(pt);
+	root = enc_tbl(s2pt_root(pt));
 	cr_expect_neq(root[256], 0);
 	cr_expect_neq(root[511], 0);
 	cr_expect_eq(root[0], 0);
@@ -292,27 +201,19 @@ Test(enc_npt, stage2_input_range)
  */
 Test(enc_npt, ncr3)
 {
-	const uint64_t base = 0x00000abcdef00000ull;
-	struct s2pt_opts opts = { .sz = sizeof(opts), .mm = &s2pt_arena_mm };
-	struct s2pt_arena *a = NULL;
-	void *mem = aligned_alloc(KIB, 16 * KIB);
-	struct s2pt *pt = NULL;
+	struct s2pt_opts opts = { .sz = sizeof(opts), .flags = S2PT_OPT_AD };
+	struct enc_arena a;
+	struct s2pt *pt;
 	uint64_t v = 0;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, base, 16 * KIB, &a), 0);
-	opts.mm_ctx = a;
-	cr_assert_eq(s2pt_create(&s2pt_fmt_npt, &opts, &pt), 0);
-	cr_assert_eq(s2pt_root(pt), base);
+	enc_arena_init(&a, 0x00000abcdef00000ull, 16 * KIB);
+	pt = enc_arena_root(&a, &s2pt_fmt_npt);
 	cr_assert_eq(s2pt_hw_root(pt, 0, &v), 0);
 	expect_pte(v, 0x00000abcdef00000ull);
 	cr_expect_eq(s2pt_hw_root(pt, 1, &v), -EINVAL);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_fini(&a, pt);
 
 	/* A/D of nested entries are always on: no EPT-style option */
-	opts = (struct s2pt_opts){ .sz = sizeof(opts), .flags = S2PT_OPT_AD };
 	cr_expect_eq(s2pt_create(&s2pt_fmt_npt, &opts, &pt), -EINVAL);
 	cr_expect_eq(s2pt_fmt_find("npt"), &s2pt_fmt_npt);
 	cr_expect_str_eq(s2pt_fmt_name(&s2pt_fmt_npt), "npt");
@@ -322,13 +223,13 @@ Test(enc_npt, ncr3)
  * survives a protect and a split. */
 Test(enc_npt, hw_dirty_kept)
 {
-	struct s2pt *pt = pt_new();
-	struct tables t = { 0 };
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_npt);
+	struct enc_tables t = { 0 };
 	struct s2pt_leaf leaf;
 	uint64_t *pd;
 
 	cr_assert_eq(s2pt_map(pt, 0x200000, 0x80200000, MIB2, S2PT_RWX, S2PT_MAP_HUGE), 0);
-	cr_assert_eq(s2pt_walk(pt, 0x200000, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+	cr_assert_eq(s2pt_walk(pt, 0x200000, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 2);
 	pd = (uint64_t *)(uintptr_t)t.pa[1];
 	expect_pte(pd[1], 0x00000000802000a7ull);
@@ -346,21 +247,13 @@ Test(enc_npt, hw_dirty_kept)
 	s2pt_destroy(pt);
 }
 
-static uint64_t *page(void)
-{
-	uint64_t *p = aligned_alloc(KIB, KIB);
-
-	cr_assert_not_null(p);
-	memset(p, 0, KIB);
-	return p;
-}
-
 /* Decoding hand-built nested tables through a read-only view (heap
  * provider: pa == va). */
 Test(enc_npt, decode_foreign)
 {
-	uint64_t *p4 = page(), *p3 = page(), *p2 = page(), *p1 = page();
-	struct s2pt *pt = NULL;
+	uint64_t *p4 = enc_zalloc(KIB, KIB), *p3 = enc_zalloc(KIB, KIB);
+	uint64_t *p2 = enc_zalloc(KIB, KIB), *p1 = enc_zalloc(KIB, KIB);
+	struct s2pt *pt;
 	struct s2pt_leaf leaf;
 
 	p4[0] = (uintptr_t)p3 | 0x27;
@@ -387,7 +280,7 @@ Test(enc_npt, decode_foreign)
 	/* PML4E with PS: reserved, translates nothing */
 	p4[1] = 0x40000000 | 0x27 | 0x80;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_npt, (uintptr_t)p4, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_npt, p4, NULL);
 
 	cr_assert_eq(s2pt_lookup(pt, 0x1008, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x12345008);

@@ -4,14 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <criterion/criterion.h>
-#include <s2pt/s2pt.h>
-
-#define KIB	0x1000ull
-#define MIB2	0x200000ull
-#define GIB	0x40000000ull
-#define MT3	(3u << S2PT_MT_SHIFT)
+#include "unit/enc_util.h"
 
 /*
  * PTE layout, §4.4.1 (Sv39; Sv48/Sv57 identical): V(0) R(1) W(2) X(3) U(4)
@@ -19,115 +12,39 @@
  * Leaves are written with A = 1, and D = 1 exactly when W = 1.
  */
 
-static struct s2pt *pt_new(const struct s2pt_fmt *fmt)
-{
-	struct s2pt *pt = NULL;
-
-	cr_assert_eq(s2pt_create(fmt, NULL, &pt), 0);
-	cr_assert_not_null(pt);
-	return pt;
-}
-
-/* The heap provider has pa == va (s2pt.h), so the root can be read. */
-static uint64_t root_entry(struct s2pt *pt, unsigned idx)
-{
-	return ((const uint64_t *)(uintptr_t)s2pt_root(pt))[idx];
-}
-
-/*
- * Map [ia, ia + size) -> oa as one leaf in a fresh table and return the
- * raw entry; checks on the way the lookup's level, size, output address
- * (offset included) and the decoded prot (round trip).
- */
-static uint64_t leaf_of(const struct s2pt_fmt *fmt, uint64_t ia, uint64_t oa, uint64_t size,
-			uint32_t prot, unsigned level)
-{
-	struct s2pt *pt = pt_new(fmt);
-	struct s2pt_leaf leaf;
-	int ret;
-
-	ret = s2pt_map(pt, ia, oa, size, prot, size > KIB ? S2PT_MAP_HUGE : 0);
-	cr_assert_eq(ret, 0, "map %#llx prot %#x: %d", (unsigned long long)ia, prot, ret);
-	cr_assert_eq(s2pt_lookup(pt, ia + size - 8, &leaf), 0);
-	cr_expect_eq(leaf.level, level);
-	cr_expect_eq(leaf.size, size);
-	cr_expect_eq(leaf.oa, oa + size - 8);
-	cr_expect_eq(leaf.prot, prot, "decoded %#x, mapped %#x", leaf.prot, prot);
-	s2pt_destroy(pt);
-	return leaf.pte;
-}
-
-#define expect_pte(got, want) \
-	cr_expect_eq((got), (want), "pte %#018llx, want %#018llx", \
-		     (unsigned long long)(got), (unsigned long long)(want))
-
-/* Table entries met by a TABLE_PRE walk, outermost first. */
-struct tables {
-	unsigned n;
-	unsigned level[8];
-	uint64_t ia[8], pte[8], pa[8];
-};
-
-static int collect_table(const struct s2pt_visit *v, void *arg)
-{
-	struct tables *t = arg;
-
-	if (t->n < 8) {
-		t->level[t->n] = v->level;
-		t->ia[t->n] = v->ia;
-		t->pte[t->n] = v->pte;
-		t->pa[t->n] = v->table_pa;
-		t->n++;
-	}
-	return 0;
-}
-
-/*
- * §4.3.1: a non-leaf PTE is V = 1 with R = W = X = 0; U, A, D are
- * reserved there, PBMT too (Svpbmt), and this library sets G = 0 and RSW = 0
- * in them: bits 9:0 are exactly 0x001, bits 63:54 are 0, PPN = table >> 12.
- */
-static void expect_table_entry(uint64_t pte, uint64_t table_pa)
-{
-	cr_expect_eq(pte & 0x3ff, 0x001, "table pte %#llx", (unsigned long long)pte);
-	cr_expect_eq(pte >> 54, 0, "table pte %#llx", (unsigned long long)pte);
-	cr_expect_eq(((pte >> 10) & ((1ull << 44) - 1)) << 12, table_pa);
-	cr_expect_eq(table_pa & 0xfff, 0);
-}
-
 TestSuite(enc_riscv);
 
 /* oa 0x12345000: PPN 0x12345 in bits 53:10 = 0x12345 << 10 = 0x48d1400. */
 Test(enc_riscv, pte_4k_rights)
 {
 	/* RWX: V(0) R(1) W(2) X(3) A(6) D(7) = 0x0cf */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RWX, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RWX, 0),
 		   0x00000000048d14cfull);
 	/* R: V R A = 0x043; D = 0 without W */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R, 0),
 		   0x00000000048d1443ull);
 	/* RW: V R W A D = 0x0c7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW, 0),
 		   0x00000000048d14c7ull);
 	/* RX: V R X A = 0x04b */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_X, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_X, 0),
 		   0x00000000048d144bull);
 	/* execute-only (§4.3.1 R/W/X table, "execute-only page"): V X A = 0x049 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_X, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_X, 0),
 		   0x00000000048d1449ull);
 }
 
 Test(enc_riscv, pte_4k_user_global)
 {
 	/* RW|U: V R W U(4) A D = 0x0d7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_U, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_U, 0),
 		   0x00000000048d14d7ull);
 	/* RX|G: V R X G(5) A = 0x06b */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB,
-			   S2PT_R | S2PT_X | S2PT_G, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB,
+			       S2PT_R | S2PT_X | S2PT_G, 0),
 		   0x00000000048d146bull);
 	/* X|U: user execute-only, V X U A = 0x059 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_X | S2PT_U, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_X | S2PT_U, 0),
 		   0x00000000048d1459ull);
 }
 
@@ -135,14 +52,14 @@ Test(enc_riscv, pte_4k_user_global)
 Test(enc_riscv, pte_sw_bits)
 {
 	/* R|SW0: V R A | bit 8 = 0x143 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_SW0, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_SW0, 0),
 		   0x00000000048d1543ull);
 	/* R|SW1: V R A | bit 9 = 0x243 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_SW1, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_R | S2PT_SW1, 0),
 		   0x00000000048d1643ull);
 	/* RW|SW0|SW1: 0x0c7 | 0x300 = 0x3c7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB,
-			   S2PT_RW | S2PT_SW0 | S2PT_SW1, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB,
+			       S2PT_RW | S2PT_SW0 | S2PT_SW1, 0),
 		   0x00000000048d17c7ull);
 }
 
@@ -150,13 +67,13 @@ Test(enc_riscv, pte_sw_bits)
 Test(enc_riscv, pte_memtypes)
 {
 	/* RW WB: PBMT 0 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_WB, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_WB, 0),
 		   0x00000000048d14c7ull);
 	/* RW NC: PBMT 1 = bit 61 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_NC, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_NC, 0),
 		   0x20000000048d14c7ull);
 	/* RW DEV: PBMT 2 = bit 62 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_DEV, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, S2PT_RW | S2PT_MT_DEV, 0),
 		   0x40000000048d14c7ull);
 }
 
@@ -164,7 +81,7 @@ Test(enc_riscv, pte_memtypes)
 Test(enc_riscv, pte_top_of_pa)
 {
 	/* oa 0xfffffffffff000: PPN 0xfffffffffff << 10 = 0x3ffffffffffc00, | V R A */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, 0x400000, 0xfffffffffff000ull, KIB, S2PT_R, 0),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0xfffffffffff000ull, KIB, S2PT_R, 0),
 		   0x003ffffffffffc43ull);
 }
 
@@ -172,33 +89,33 @@ Test(enc_riscv, pte_top_of_pa)
 Test(enc_riscv, superpages_sv39)
 {
 	/* 2 MiB at oa 0x80200000: PPN 0x80200 << 10 = 0x20080000; RW = 0x0c7 */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
 		   0x00000000200800c7ull);
 	/* 1 GiB at oa 0xc0000000: PPN 0xc0000 << 10 = 0x30000000; RX = 0x04b */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, GIB, 0xc0000000, GIB, S2PT_R | S2PT_X, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, GIB, 0xc0000000, GIB, S2PT_R | S2PT_X, 2),
 		   0x000000003000004bull);
 	/* 1 GiB RWX|U|G: 0x0cf | U 0x10 | G 0x20 = 0x0ff */
-	expect_pte(leaf_of(&s2pt_fmt_sv39, GIB, 0xc0000000, GIB,
-			   S2PT_RWX | S2PT_U | S2PT_G, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv39, GIB, 0xc0000000, GIB, S2PT_RWX | S2PT_U | S2PT_G, 2),
 		   0x00000000300000ffull);
 }
 
 Test(enc_riscv, superpages_sv48_sv57)
 {
 	/* Sv48 (§4.5) 2 MiB: as Sv39 */
-	expect_pte(leaf_of(&s2pt_fmt_sv48, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv48, MIB2, 0x80200000, MIB2, S2PT_RW, 1),
 		   0x00000000200800c7ull);
 	/* Sv48 1 GiB: PPN 0xc0000 << 10, RW */
-	expect_pte(leaf_of(&s2pt_fmt_sv48, GIB, 0xc0000000, GIB, S2PT_RW, 2),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv48, GIB, 0xc0000000, GIB, S2PT_RW, 2),
 		   0x00000000300000c7ull);
 	/* Sv48 512 GiB terapage at oa 2^39: PPN 2^27 << 10 = 2^37 = 0x2000000000; RW */
-	expect_pte(leaf_of(&s2pt_fmt_sv48, 1ull << 39, 1ull << 39, 1ull << 39, S2PT_RW, 3),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv48, 1ull << 39, 1ull << 39, 1ull << 39, S2PT_RW, 3),
 		   0x00000020000000c7ull);
 	/* Sv57 (§4.6) 512 GiB terapage at oa 3 * 2^39: PPN 3 * 2^27 << 10 = 0x6000000000; R */
-	expect_pte(leaf_of(&s2pt_fmt_sv57, 1ull << 39, 3ull << 39, 1ull << 39, S2PT_R, 3),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv57, 1ull << 39, 3ull << 39, 1ull << 39, S2PT_R, 3),
 		   0x0000006000000043ull);
 	/* Sv57 256 TiB petapage at oa 2^48: PPN 2^36 << 10 = 2^46; RWX|G = 0x0ef */
-	expect_pte(leaf_of(&s2pt_fmt_sv57, 1ull << 48, 1ull << 48, 1ull << 48, S2PT_RWX | S2PT_G, 4),
+	expect_pte(enc_leaf_of(&s2pt_fmt_sv57, 1ull << 48, 1ull << 48, 1ull << 48,
+			       S2PT_RWX | S2PT_G, 4),
 		   0x00004000000000efull);
 }
 
@@ -211,18 +128,18 @@ Test(enc_riscv, table_entries)
 	} f[] = { { &s2pt_fmt_sv39, 3 }, { &s2pt_fmt_sv48, 4 }, { &s2pt_fmt_sv57, 5 } };
 
 	for (unsigned i = 0; i < 3; i++) {
-		struct s2pt *pt = pt_new(f[i].fmt);
-		struct tables t = { 0 };
+		struct s2pt *pt = enc_pt_new(f[i].fmt);
+		struct enc_tables t = { 0 };
 
 		cr_assert_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, S2PT_RW, 0), 0);
-		cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, collect_table, &t), 0);
+		cr_assert_eq(s2pt_walk(pt, 0x400000, KIB, S2PT_WALK_TABLE_PRE, enc_collect_table, &t), 0);
 		cr_assert_eq(t.n, f[i].levels - 1);
 		for (unsigned j = 0; j < t.n; j++) {
 			cr_expect_eq(t.level[j], f[i].levels - 1 - j);
-			expect_table_entry(t.pte[j], t.pa[j]);
+			enc_expect_sv_table(t.pte[j], t.pa[j]);
 		}
 		/* VA 0x400000: VPN[top] = 0, so the root's slot 0 is the first entry */
-		expect_pte(root_entry(pt, 0), t.pte[0]);
+		expect_pte(enc_root_entry(pt, 0), t.pte[0]);
 		s2pt_destroy(pt);
 	}
 }
@@ -235,13 +152,13 @@ Test(enc_riscv, upper_half)
 {
 	struct s2pt_leaf leaf;
 	struct s2pt *pt;
-	struct tables t = { 0 };
+	struct enc_tables t = { 0 };
 
 	/* Sv39 0xffffffc000000000: VA[38:30] = 0x100. 1 GiB at oa 0x80000000:
 	 * PPN 0x80000 << 10 = 0x20000000, RW = 0x0c7 */
-	pt = pt_new(&s2pt_fmt_sv39);
+	pt = enc_pt_new(&s2pt_fmt_sv39);
 	cr_assert_eq(s2pt_map(pt, 0xffffffc000000000ull, 0x80000000, GIB, S2PT_RW, S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 256), 0x00000000200000c7ull);
+	expect_pte(enc_root_entry(pt, 256), 0x00000000200000c7ull);
 	cr_assert_eq(s2pt_lookup(pt, 0xffffffc000001234ull, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x80001234);
 	cr_expect_eq(leaf.level, 2);
@@ -251,24 +168,24 @@ Test(enc_riscv, upper_half)
 	s2pt_destroy(pt);
 
 	/* Sv48 0xffff800000000000: VA[47:39] = 0x100, a table entry there */
-	pt = pt_new(&s2pt_fmt_sv48);
+	pt = enc_pt_new(&s2pt_fmt_sv48);
 	cr_assert_eq(s2pt_map(pt, 0xffff800000000000ull, 0x12345000, KIB, S2PT_RW, 0), 0);
 	cr_assert_eq(s2pt_walk(pt, 0xffff800000000000ull, KIB, S2PT_WALK_TABLE_PRE,
-			       collect_table, &t), 0);
+			       enc_collect_table, &t), 0);
 	cr_assert_eq(t.n, 3);
 	cr_expect_eq(t.ia[0], 0xffff800000000000ull);
-	expect_pte(root_entry(pt, 256), t.pte[0]);
-	expect_table_entry(t.pte[0], t.pa[0]);
+	expect_pte(enc_root_entry(pt, 256), t.pte[0]);
+	enc_expect_sv_table(t.pte[0], t.pa[0]);
 	cr_assert_eq(s2pt_lookup(pt, 0xffff800000000000ull, &leaf), 0);
 	expect_pte(leaf.pte, 0x00000000048d14c7ull);
 	s2pt_destroy(pt);
 
 	/* Sv57 0xff00000000000000: VA[56:48] = 0x100. 256 TiB at oa 3 * 2^48:
 	 * PPN 3 * 2^36 << 10 = 0xc00000000000, R = 0x043 */
-	pt = pt_new(&s2pt_fmt_sv57);
+	pt = enc_pt_new(&s2pt_fmt_sv57);
 	cr_assert_eq(s2pt_map(pt, 0xff00000000000000ull, 3ull << 48, 1ull << 48, S2PT_R,
 			      S2PT_MAP_HUGE), 0);
-	expect_pte(root_entry(pt, 256), 0x0000c00000000043ull);
+	expect_pte(enc_root_entry(pt, 256), 0x0000c00000000043ull);
 	s2pt_destroy(pt);
 }
 
@@ -288,15 +205,11 @@ Test(enc_riscv, refused)
 		S2PT_R | (1u << 7),		/* not an S2PT_* bit */
 	};
 	const struct s2pt_fmt *fmts[] = { &s2pt_fmt_sv39, &s2pt_fmt_sv48, &s2pt_fmt_sv57 };
-	struct s2pt_leaf leaf;
 
 	for (unsigned f = 0; f < 3; f++) {
-		struct s2pt *pt = pt_new(fmts[f]);
+		struct s2pt *pt = enc_pt_new(fmts[f]);
 
-		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-			cr_expect_eq(s2pt_map(pt, 0x400000, 0x12345000, KIB, bad[i], 0), -EINVAL,
-				     "prot %#x", bad[i]);
-		cr_expect_eq(s2pt_lookup(pt, 0x400000, &leaf), -ENOENT);
+		enc_expect_refused(pt, bad, sizeof(bad) / sizeof(bad[0]));
 		s2pt_destroy(pt);
 	}
 }
@@ -316,9 +229,9 @@ Test(enc_riscv, prot_round_trip)
 		for (unsigned j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
 			uint32_t p = rights[i] | extra[j];
 
-			leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, p, 0);
-			leaf_of(&s2pt_fmt_sv39, MIB2, 0x80200000, MIB2, p, 1);
-			leaf_of(&s2pt_fmt_sv48, 1ull << 39, 1ull << 39, 1ull << 39, p, 3);
+			enc_leaf_of(&s2pt_fmt_sv39, 0x400000, 0x12345000, KIB, p, 0);
+			enc_leaf_of(&s2pt_fmt_sv39, MIB2, 0x80200000, MIB2, p, 1);
+			enc_leaf_of(&s2pt_fmt_sv48, 1ull << 39, 1ull << 39, 1ull << 39, p, 3);
 		}
 }
 
@@ -329,7 +242,7 @@ Test(enc_riscv, prot_round_trip)
  */
 Test(enc_riscv, split_and_protect)
 {
-	struct s2pt *pt = pt_new(&s2pt_fmt_sv39);
+	struct s2pt *pt = enc_pt_new(&s2pt_fmt_sv39);
 	struct s2pt_leaf leaf;
 
 	cr_assert_eq(s2pt_map(pt, MIB2, 0x80200000, MIB2, S2PT_RW | S2PT_G, S2PT_MAP_HUGE), 0);
@@ -353,15 +266,11 @@ Test(enc_riscv, split_and_protect)
  */
 Test(enc_riscv, attach_classify)
 {
-	uint64_t *root = aligned_alloc(4096, 4096), *l1 = aligned_alloc(4096, 4096);
-	uint64_t *l0 = aligned_alloc(4096, 4096);
+	uint64_t *root = enc_zalloc(4096, 4096), *l1 = enc_zalloc(4096, 4096);
+	uint64_t *l0 = enc_zalloc(4096, 4096);
 	struct s2pt_leaf leaf;
 	struct s2pt *pt;
 
-	cr_assert(root && l1 && l0);
-	memset(root, 0, 4096);
-	memset(l1, 0, 4096);
-	memset(l0, 0, 4096);
 	/* root[0] -> l1: PPN(l1) << 10 | V */
 	root[0] = ((uint64_t)(uintptr_t)l1 >> 12) << 10 | 0x001;
 	/* l1[0]: 2 MiB leaf at 0x80200000, V R A */
@@ -386,7 +295,7 @@ Test(enc_riscv, attach_classify)
 	/* root[2]: 1 GiB leaf at 0x40000000, PPN 0x40000 << 10, V R X A U = 0x05b */
 	root[2] = 0x000000001000005bull;
 
-	cr_assert_eq(s2pt_attach(&s2pt_fmt_sv39, (uint64_t)(uintptr_t)root, NULL, &pt), 0);
+	pt = enc_attach(&s2pt_fmt_sv39, root, NULL);
 	cr_assert_eq(s2pt_lookup(pt, 0x1234, &leaf), 0);
 	cr_expect_eq(leaf.oa, 0x80201234);
 	cr_expect_eq(leaf.size, MIB2);
@@ -421,25 +330,17 @@ Test(enc_riscv, names)
 static void satp_at(const struct s2pt_fmt *fmt, uint64_t pa_base, unsigned asid,
 		    uint64_t want)
 {
-	struct s2pt_opts o = { .sz = sizeof(o), .mm = &s2pt_arena_mm };
-	void *mem = aligned_alloc(KIB, 4 * KIB);
-	struct s2pt_arena *a;
+	struct enc_arena a;
 	struct s2pt *pt;
 	uint64_t v = 0;
 
-	cr_assert_not_null(mem);
-	cr_assert_eq(s2pt_arena_create(mem, pa_base, 4 * KIB, &a), 0);
-	o.mm_ctx = a;
-	cr_assert_eq(s2pt_create(fmt, &o, &pt), 0);
-	cr_assert_eq(s2pt_root(pt), pa_base);
+	enc_arena_init(&a, pa_base, 4 * KIB);
+	pt = enc_arena_root(&a, fmt);
 	cr_assert_eq(s2pt_hw_root(pt, asid, &v), 0);
-	cr_expect_eq(v, want, "satp %#018llx, want %#018llx", (unsigned long long)v,
-		     (unsigned long long)want);
+	expect_hex("satp", v, want);
 	/* ASIDMAX is 16 for Sv39/Sv48/Sv57 (§4.1.11) */
 	cr_expect_eq(s2pt_hw_root(pt, 0x10000, &v), -EINVAL);
-	s2pt_destroy(pt);
-	s2pt_arena_destroy(a);
-	free(mem);
+	enc_arena_fini(&a, pt);
 }
 
 /* satp for RV64 (§4.1.11): MODE 63:60 (8 Sv39, 9 Sv48, 10 Sv57), ASID 59:44, PPN 43:0. */
