@@ -129,7 +129,8 @@ test-run: all $(B)/tests/unit $(B)/tests/headers.ok $(B)/tests/readme-example ch
 ifeq ($(SANITIZE),)
 	@echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (20,000 random ops per format, another seed)"
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined $(SAN_B)/tests/unit
-	$(Q)S2PT_OPS=20000 S2PT_SEED=2 $(SAN_B)/tests/unit -j2
+	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp S2PT_OPS=20000 S2PT_SEED=2 \
+		$(SAN_B)/tests/unit -j2
 	@echo "== the library and unit tests build with clang too"
 	$(Q)$(MAKE) --no-print-directory CC=clang B=build/clang build/clang/libs2pt.a \
 		build/clang/libs2pt.so build/clang/tests/unit
