@@ -13,6 +13,8 @@ out=$(mktemp)
 snap=$(mktemp)
 trap 'rm -f "$out" "$snap"' EXIT
 fail=0
+passed=0
+failed=0
 
 # run NAME EXPECTED_STATUS ARGS...: run s2vmm, keep its output in $out
 run() {
@@ -25,9 +27,11 @@ run() {
 	if [ "$st" != "$want" ]; then
 		echo "vmm-test: FAIL $name: exit status $st, expected $want"; sed 's/^/    /' "$out"
 		fail=1
+		failed=$((failed + 1))
 		return 1
 	fi
 	printf 'vmm-test: %-40s ok  (%.2f s)\n' "$name" "$secs"
+	passed=$((passed + 1))
 }
 
 # has NAME REGEX: the last run's output matches
@@ -35,6 +39,8 @@ has() {
 	grep -Eq "$2" "$out" && return 0
 	echo "vmm-test: FAIL $1: output lacks /$2/"; sed 's/^/    /' "$out"
 	fail=1
+	failed=$((failed + 1))
+	passed=$((passed - 1))
 }
 
 run "default guest, 2 vCPUs" 0 --cpus 2 &&
@@ -61,5 +67,5 @@ run "snapshot (pre-copy)" 0 $opts --snapshot "$snap" &&
 	has snapshot "pre-copy round 1: [0-9]+ pages" && has snapshot "final round"
 run "restore" 0 --quiet --restore "$snap" && has restore "guest: success" &&
 	has restore "$ref"
-[ $fail = 0 ] && echo "vmm-test: all passed"
+echo "vmm-test: $passed passed, $failed failed"
 exit $fail
