@@ -124,11 +124,13 @@ static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struc
 static s2pt_always_inline int s2pt_unmap_level(const struct s2pt_fmt_desc *f,
 					       const struct s2pt *pt, uint64_t start, uint64_t end)
 {
-	unsigned top = s2pt_levels(f, pt) - 1, l;
+	unsigned top = s2pt_levels(f, pt) - 1, l = 0;
 
-	for (l = top; l > 0; l--)
-		if (!((start | end) & (s2pt_lsize(l) - 1)))
-			break;
+	/* pages (the common case) skip the search for a block level */
+	if (!((start | end) & (s2pt_lsize(1) - 1)))
+		for (l = top; l > 0; l--)
+			if (!((start | end) & (s2pt_lsize(l) - 1)))
+				break;
 	if (l < top && (start >> s2pt_shift(l + 1)) != ((end - 1) >> s2pt_shift(l + 1)))
 		return -1;
 	return (int)l;
@@ -158,7 +160,8 @@ static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, str
 					      struct s2pt_op *op, uint64_t start, uint64_t end,
 					      unsigned level)
 {
-	uint64_t *tbl[S2PT_MAX_LEVELS] = { 0 }, *path[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS];
+	uint64_t *tbl[S2PT_MAX_LEVELS] = { 0 }, *path[S2PT_MAX_LEVELS] = { 0 };
+	uint64_t tpa[S2PT_MAX_LEVELS] = { 0 };
 	unsigned top = s2pt_levels(f, pt) - 1, l, i, n, j;
 	uint64_t e, a, first = end, last = start, sz = s2pt_lsize(level);
 

@@ -269,7 +269,9 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 	/* leaves of one level inside one table: at most one new table per level */
 	level = s2pt_fast_level(f, pt, start, end, oa, flags);
 	if (level >= 0 && !(ret = s2pt_spare_need(pt, s2pt_levels(f, pt) - 1))) {
-		ret = s2pt_map_fast(f, pt, start, end, oa, prot, flags, (unsigned)level);
+		/* level 0 gets its own copy, with constant shifts: the fault path */
+		ret = level == 0 ? s2pt_map_fast(f, pt, start, end, oa, prot, flags, 0)
+				 : s2pt_map_fast(f, pt, start, end, oa, prot, flags, (unsigned)level);
 		if (ret != S2PT_FALLBACK)
 			return ret;
 	}
@@ -328,7 +330,9 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 	if (level < 0)
 		return slow(pt, start, end);
 	s2pt_op_init(&op);
-	if (s2pt_unmap_fast(f, pt, &op, start, end, (unsigned)level))
+	/* level 0 gets its own copy, with constant shifts */
+	if (level == 0 ? s2pt_unmap_fast(f, pt, &op, start, end, 0)
+		       : s2pt_unmap_fast(f, pt, &op, start, end, (unsigned)level))
 		return slow(pt, start, end);
 	s2pt_op_finish(pt, &op);
 	return 0;
