@@ -62,13 +62,6 @@ static s2pt_always_inline void s2pt_fill_leaves(const struct s2pt_fmt_desc *f,
 	}
 }
 
-static s2pt_always_inline void s2pt_fill_pages(const struct s2pt_fmt_desc *f,
-					       const struct s2pt *pt, uint64_t *t, uint64_t start,
-					       uint64_t end, uint64_t oa, uint32_t prot, bool publish)
-{
-	s2pt_fill_leaves(f, pt, t, 0, start, end, oa, prot, publish);
-}
-
 /*
  * Map [start, end) (inside one table, leaves of @leaf_level) to @oa. Where
  * an entry on the way is empty, the missing tables are built off-line and

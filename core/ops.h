@@ -120,7 +120,7 @@ static s2pt_always_inline int s2pt_map_new_table(const struct s2pt_fmt_desc *f, 
 	}
 	a = s2pt_max(c->addr, c->start);
 	end = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
-	s2pt_fill_pages(f, pt, t, a, end, a + d->delta, d->prot, false);
+	s2pt_fill_leaves(f, pt, t, 0, a, end, a + d->delta, d->prot, false);
 	s2pt_pte_write(c->ptep, f->pte_table(pa, l));
 	return S2PT_SKIP;
 }
