@@ -161,4 +161,4 @@ clean:
 	rm -rf build
 
 .PHONY: all install deps test test-run bench demo example clean check-exports
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -28,9 +28,7 @@
  * reserved (§5.3). */
 s2pt_enc int lvz_prot_check(uint32_t prot)
 {
-	if (prot & ~LVZ_PROT_BITS)
-		return -EINVAL;
-	return la_prot_check(prot);
+	return la_prot_check_in(prot, LVZ_PROT_BITS);
 }
 
 /*

@@ -30,9 +30,7 @@
  */
 s2pt_enc int npt_prot_check(uint32_t prot)
 {
-	if (prot & ~NPT_PROT_BITS)
-		return -EINVAL;
-	return x86_prot_check(prot);
+	return x86_prot_check_in(prot, NPT_PROT_BITS);
 }
 
 /*
@@ -48,7 +46,7 @@ s2pt_enc int npt_prot_check(uint32_t prot)
  */
 s2pt_enc uint64_t npt_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
-	return x86_pte_leaf(oa, prot & ~(S2PT_U | S2PT_G), level) | X86_US;
+	return x86_leaf_with(oa, prot, level, X86_P | X86_US | X86_A);
 }
 
 /*
@@ -70,7 +68,8 @@ s2pt_enc enum s2pt_kind npt_pte_kind(uint64_t pte, unsigned level)
  */
 s2pt_enc uint32_t npt_pte_prot(uint64_t pte, unsigned level)
 {
-	return x86_pte_prot(pte & ~(X86_US | X86_G), level);
+	(void)level;
+	return x86_prot_common(pte);
 }
 
 /*

@@ -44,9 +44,7 @@
  */
 s2pt_enc int gs_prot_check(uint32_t prot)
 {
-	if (prot & ~GS_PROT_BITS)
-		return -EINVAL;
-	return sv_prot_check(prot);
+	return sv_prot_check_in(prot, GS_PROT_BITS);
 }
 
 /*

@@ -52,11 +52,12 @@
  * NR and NX are independent (§5.4.2), so every R/X mix works, execute-only
  * included (NR = 1, NX = 0). W without R is refused (the common rule too).
  * One execute bit: S2PT_XU / S2PT_XS are refused (outside LA_PROT_BITS).
- * MAT 3 is reserved (§5.3).
+ * MAT 3 is reserved (§5.3). la_prot_check_in() applies these rules to a
+ * format's own set of S2PT_* bits, @allowed.
  */
-s2pt_enc int la_prot_check(uint32_t prot)
+s2pt_enc int la_prot_check_in(uint32_t prot, uint32_t allowed)
 {
-	if (prot & ~LA_PROT_BITS)
+	if (prot & ~allowed)
 		return -EINVAL;
 	if (!(prot & (S2PT_R | S2PT_X)))
 		return -EINVAL;
@@ -65,6 +66,11 @@ s2pt_enc int la_prot_check(uint32_t prot)
 	if ((prot & S2PT_MT_MASK) == S2PT_MT_MASK)
 		return -EINVAL;
 	return 0;
+}
+
+s2pt_enc int la_prot_check(uint32_t prot)
+{
+	return la_prot_check_in(prot, LA_PROT_BITS);
 }
 
 /*

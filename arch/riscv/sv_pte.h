@@ -43,10 +43,12 @@
  * execute-only (X alone) is allowed; W without R is reserved (the core
  * refuses it too). There is one execute bit, so S2PT_XU / S2PT_XS are
  * refused (outside SV_PROT_BITS). Svpbmt value 3 is reserved.
+ * sv_prot_check_in() applies these rules to a format's own set of S2PT_*
+ * bits, @allowed.
  */
-s2pt_enc int sv_prot_check(uint32_t prot)
+s2pt_enc int sv_prot_check_in(uint32_t prot, uint32_t allowed)
 {
-	if (prot & ~SV_PROT_BITS)
+	if (prot & ~allowed)
 		return -EINVAL;
 	if (!(prot & (S2PT_R | S2PT_X)))
 		return -EINVAL;
@@ -55,6 +57,11 @@ s2pt_enc int sv_prot_check(uint32_t prot)
 	if ((prot & S2PT_MT_MASK) == S2PT_MT_MASK)
 		return -EINVAL;
 	return 0;
+}
+
+s2pt_enc int sv_prot_check(uint32_t prot)
+{
+	return sv_prot_check_in(prot, SV_PROT_BITS);
 }
 
 /* Physical address <-> PPN field: PA 55:12 lives in PTE 53:10 (§4.4.1). */

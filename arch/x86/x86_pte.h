@@ -47,11 +47,12 @@ s2pt_enc uint64_t x86_leaf_mask(unsigned level)
  * Every present x86 entry is readable (§4.6: no execute-only or write-only
  * pages), so S2PT_R is required. There is one execute control (XD), so the
  * split S2PT_XU / S2PT_XS are refused (outside X86_PROT_BITS). Memory
- * type 3 is not defined.
+ * type 3 is not defined. x86_prot_check_in() applies these rules to a
+ * format's own set of S2PT_* bits, @allowed.
  */
-s2pt_enc int x86_prot_check(uint32_t prot)
+s2pt_enc int x86_prot_check_in(uint32_t prot, uint32_t allowed)
 {
-	if (prot & ~X86_PROT_BITS)
+	if (prot & ~allowed)
 		return -EINVAL;
 	if (!(prot & S2PT_R))
 		return -EINVAL;
@@ -60,28 +61,40 @@ s2pt_enc int x86_prot_check(uint32_t prot)
 	return 0;
 }
 
+s2pt_enc int x86_prot_check(uint32_t prot)
+{
+	return x86_prot_check_in(prot, X86_PROT_BITS);
+}
+
 /*
  * A leaf at @level (0: PTE, 1: 2 MiB PDE, 2: 1 GiB PDPTE). A is preset so
  * the first access does not make the walker write it (§4.8); D stays 0 and
  * the processor sets it on the first write. Memory type is the PAT index
  * PAT:PCD:PWT (§4.9.2) against S2PT_X86_PAT, always with PAT = 0:
  * WB index 0, NC index 1 (PWT, WC), DEV index 3 (PCD | PWT, UC).
+ * x86_leaf_with() encodes all but U/S and G, on top of the bits @fixed:
+ * P | A and U/S, G from @prot here; P | U/S | A in nested paging.
  */
-s2pt_enc uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+s2pt_enc uint64_t x86_leaf_with(uint64_t oa, uint32_t prot, unsigned level, uint64_t fixed)
 {
-	uint64_t pte = oa | X86_P | X86_A;
+	uint64_t pte = oa | fixed;
 
 	if (level)
 		pte |= X86_PS;
 	pte |= prot & S2PT_W;				/* S2PT_W is bit 1, as RW */
-	pte |= (uint64_t)(prot & S2PT_U) >> 3;		/* bit 5 -> US, bit 2 */
-	pte |= (uint64_t)(prot & S2PT_G) << 2;		/* bit 6 -> G, bit 8 */
 	pte |= (uint64_t)(~prot & S2PT_X) << 61;	/* no X -> XD, bit 63 */
 	/* WB: PAT index 0; NC: 1 (PWT); DEV: 3 (PCD | PWT) */
 	pte |= (uint64_t)((0x180800u >> ((prot & S2PT_MT_MASK) >> 5)) & 0x18);
 	pte |= (uint64_t)(prot & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2)) >> 3;	/* 12..14 -> 9..11 */
 	pte |= (uint64_t)(prot & S2PT_SW3) << 37;	/* bit 15 -> 52 */
 	return pte;
+}
+
+s2pt_enc uint64_t x86_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
+{
+	return x86_leaf_with(oa, prot, level, X86_P | X86_A |
+			     (uint64_t)(prot & S2PT_U) >> 3 |	/* bit 5 -> US, bit 2 */
+			     (uint64_t)(prot & S2PT_G) << 2);	/* bit 6 -> G, bit 8 */
 }
 
 /*
@@ -122,20 +135,28 @@ s2pt_enc uint64_t x86_pte_addr(uint64_t pte, unsigned level)
 /*
  * Decode a leaf. PCD:PWT gives the type; PAT (bit 7 of a PTE, bit 12 of a
  * huge leaf) is ignored; PCD alone (index 2, UC-) reads as DEV.
+ * x86_prot_common() decodes all but U/S and G.
  */
-s2pt_enc uint32_t x86_pte_prot(uint64_t pte, unsigned level)
+s2pt_enc uint32_t x86_prot_common(uint64_t pte)
 {
 	uint64_t prot = S2PT_R;
 
-	(void)level;
 	prot |= pte & X86_RW;				/* bit 1 -> S2PT_W */
-	prot |= (pte & X86_US) << 3;			/* bit 2 -> S2PT_U */
-	prot |= (pte & X86_G) >> 2;			/* bit 8 -> S2PT_G */
 	prot |= (~pte >> 61) & S2PT_X;			/* XD clear -> S2PT_X */
 	/* PCD:PWT 00 WB, 01 NC, 10 and 11 DEV */
 	prot |= (uint64_t)((0xa4u >> ((pte & (X86_PCD | X86_PWT)) >> 2)) & 3) << S2PT_MT_SHIFT;
 	prot |= (pte << 3) & (S2PT_SW0 | S2PT_SW1 | S2PT_SW2);	/* bits 9..11 */
 	prot |= (pte >> 37) & S2PT_SW3;			/* bit 52 */
+	return (uint32_t)prot;
+}
+
+s2pt_enc uint32_t x86_pte_prot(uint64_t pte, unsigned level)
+{
+	uint64_t prot = x86_prot_common(pte);
+
+	(void)level;
+	prot |= (pte & X86_US) << 3;			/* bit 2 -> S2PT_U */
+	prot |= (pte & X86_G) >> 2;			/* bit 8 -> S2PT_G */
 	return (uint32_t)prot;
 }
 
