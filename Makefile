@@ -71,7 +71,8 @@ $(B)/libs2pt.so: $(LIB_OBJ) libs2pt.map
 		-Wl,--no-undefined $(LDFLAGS_ALL) -o $@.$(VERSION) $(LIB_OBJ)
 	$(Q)ln -sf libs2pt.so.$(VERSION) $@.$(VERSION_MAJOR) && ln -sf libs2pt.so.$(VERSION) $@
 
-$(B)/s2pt.pc: s2pt.pc.in Makefile
+# Regenerated every time: PREFIX may differ between make and make install.
+$(B)/s2pt.pc: s2pt.pc.in Makefile FORCE
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
@@ -160,5 +161,6 @@ example: all $(B)/tests/readme-example
 clean:
 	rm -rf build
 
-.PHONY: all install deps test test-run bench demo example clean check-exports
+.PHONY: all install deps test test-run bench demo example clean check-exports FORCE
+FORCE:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
