@@ -8,8 +8,6 @@
 
 #include "core/walk.h"
 
-#define S2PT_PROT_ALL (S2PT_R | S2PT_W | S2PT_X | S2PT_XU | S2PT_XS | S2PT_U | S2PT_G | \
-		       S2PT_MT_MASK | S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
 #define S2PT_PROT_EXEC (S2PT_X | S2PT_XU | S2PT_XS)
 #define S2PT_PAGE_MASK (S2PT_PAGE_SIZE - 1)
 
@@ -83,7 +81,7 @@ static s2pt_always_inline int s2pt_check_oa(const struct s2pt *pt, uint64_t oa, 
 /* The rules common to every format, then the format's own. */
 static s2pt_always_inline int s2pt_check_prot(const struct s2pt_fmt_desc *f, uint32_t prot)
 {
-	if (prot & ~f->prot_bits)	/* a subset of S2PT_PROT_ALL */
+	if (prot & ~f->prot_bits)
 		return -EINVAL;
 	if (!(prot & (S2PT_R | S2PT_PROT_EXEC)))
 		return -EINVAL;

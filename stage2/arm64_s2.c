@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include "core/template.h"
+#include "arch/arm64/a64_pte.h"
 
 /*
  * Stage-2 block and page descriptors, D8.3 "Translation table descriptor
@@ -14,9 +15,6 @@
  * concatenated tables), D8.4 "Memory access control", D8.5 "Hardware
  * updates to the translation tables", D8.6 "Memory region attributes".
  */
-#define S2_VALID	(1ull << 0)	/* bit[0]: 0 = invalid (fault) */
-#define S2_TYPE		(1ull << 1)	/* bit[1]: lookup levels 0-2: 1 table, 0 block;
-					 * level 3: 1 page, 0 reserved (invalid) */
 #define S2_MEMATTR_SHIFT 2		/* MemAttr[3:0], bits 5:2 (D8.6, stage 2) */
 #define S2_MEMATTR_MASK	(0xfull << S2_MEMATTR_SHIFT)
 #define S2_S2AP_R	(1ull << 6)	/* S2AP[0]: data read allowed (D8.4) */
@@ -29,7 +27,6 @@
 #define S2_SW1		(1ull << 56)
 #define S2_SW2		(1ull << 57)
 #define S2_SW3		(1ull << 58)
-#define S2_ADDR		0x0000fffffffff000ull	/* OA / next-table address, bits 47:12 */
 
 /*
  * XN[1:0] with FEAT_XNX (D8.4, "Stage 2 instruction access permissions"):
@@ -65,12 +62,6 @@
 #define S2_IA_MIN	32
 #define S2_IA_MAX	48
 #define S2_IA_DEFAULT	40
-
-/* Lowest output-address bit of a leaf at @level: 12, 21 or 30. */
-s2pt_enc uint64_t s2_leaf_mask(unsigned level)
-{
-	return S2_ADDR & ~((1ull << (12 + 9 * level)) - 1);
-}
 
 /*
  * The fewest levels whose root is at most 16 concatenated tables (D8.2,
@@ -127,10 +118,10 @@ s2pt_enc int s2_prot_check(uint32_t prot)
  */
 s2pt_enc uint64_t s2_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 {
-	uint64_t pte = oa | S2_VALID | S2_SH_INNER | S2_AF, xn;
+	uint64_t pte = oa | A64_VALID | S2_SH_INNER | S2_AF, xn;
 
 	if (level == 0)
-		pte |= S2_TYPE;
+		pte |= A64_TYPE;
 	switch (prot & S2PT_MT_MASK) {
 	case S2PT_MT_NC:
 		pte |= S2_MT_NC << S2_MEMATTR_SHIFT;
@@ -164,40 +155,6 @@ s2pt_enc uint64_t s2_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 	if (prot & S2PT_SW3)
 		pte |= S2_SW3;
 	return pte;
-}
-
-/* A table descriptor: 0b11 and the address. Stage 2 table descriptors have
- * no hierarchical attributes (bits 63:59 ignored, D8.3), so the leaf decides. */
-s2pt_enc uint64_t s2_pte_table(uint64_t pa, unsigned level)
-{
-	(void)level;
-	return pa | S2_VALID | S2_TYPE;
-}
-
-/*
- * bit[0] = 0: invalid. Lookup level 3 (our 0): 0b11 page, 0b01 reserved,
- * faults like invalid. Lookup levels 1 and 2: 0b11 table, 0b01 block.
- * Lookup level 0 (our 3): 0b11 table; a block there exists only with
- * VTCR_EL2.DS = 1 (52-bit), which these tables never use: a fault.
- */
-s2pt_enc enum s2pt_kind s2_pte_kind(uint64_t pte, unsigned level)
-{
-	if (!(pte & S2_VALID))
-		return S2PT_NONE;
-	if (level == 0)
-		return (pte & S2_TYPE) ? S2PT_LEAF : S2PT_NONE;
-	if (pte & S2_TYPE)
-		return S2PT_TABLE;
-	return level <= 2 ? S2PT_LEAF : S2PT_NONE;
-}
-
-/* A block's output address starts at bit 21 / 30; bits below are RES0
- * or nT (bit 16, FEAT_BBM), never address. */
-s2pt_enc uint64_t s2_pte_addr(uint64_t pte, unsigned level)
-{
-	if (level && !(pte & S2_TYPE))
-		return pte & s2_leaf_mask(level);
-	return pte & S2_ADDR;
 }
 
 /*
@@ -263,7 +220,7 @@ static int s2_hw_root(const struct s2pt_hw *hw, uint64_t *val)
 {
 	if (hw->vmid > 0xff)
 		return -EINVAL;
-	if (hw->root_pa & ~S2_ADDR || hw->root_pa & (s2_root_bytes(hw->ia_bits, hw->levels) - 1))
+	if (hw->root_pa & ~A64_ADDR || hw->root_pa & (s2_root_bytes(hw->ia_bits, hw->levels) - 1))
 		return -EINVAL;
 	*val = hw->root_pa | (uint64_t)hw->vmid << 48;
 	return 0;
@@ -286,9 +243,9 @@ static const struct s2pt_fmt_desc arm64_s2_desc = {
 	.dirty_bit = 0,
 	.levels_for = s2_levels_for,
 	.pte_leaf = s2_pte_leaf,
-	.pte_table = s2_pte_table,
-	.pte_kind = s2_pte_kind,
-	.pte_addr = s2_pte_addr,
+	.pte_table = a64_pte_table,
+	.pte_kind = a64_pte_kind,
+	.pte_addr = a64_pte_addr,
 	.pte_prot = s2_pte_prot,
 	.prot_check = s2_prot_check,
 	.hw_root = s2_hw_root,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include "core/template.h"
+#include "arch/arm64/a64_pte.h"
 
 /*
  * Descriptor bits, D8.3 (table, block and page descriptors, 4 KiB granule,
@@ -12,9 +13,6 @@
  * D8.5 "Hardware updates to the translation tables", D8.6 "Memory region
  * attributes".
  */
-#define A64_VALID	(1ull << 0)	/* bit[0]: 0 = invalid (fault) */
-#define A64_TYPE	(1ull << 1)	/* bit[1]: lookup levels 0-2: 1 table, 0 block;
-					 * level 3: 1 page, 0 reserved (invalid) */
 #define A64_ATTR_SHIFT	2		/* AttrIndx[2:0], bits 4:2: MAIR_EL1 field (D8.6) */
 #define A64_ATTR_MASK	(7ull << A64_ATTR_SHIFT)
 #define A64_AP1		(1ull << 6)	/* AP[1]: EL0 access (D8.4 data access permissions) */
@@ -28,7 +26,6 @@
 #define A64_SW1		(1ull << 56)
 #define A64_SW2		(1ull << 57)
 #define A64_SW3		(1ull << 58)
-#define A64_ADDR	0x0000fffffffff000ull	/* OA / next-table address, bits 47:12 */
 
 /* AttrIndx values matching S2PT_ARM64_MAIR (Attr0 WB, Attr1 NC, Attr2 Device-nGnRE). */
 #define A64_ATTR_WB	0ull
@@ -38,12 +35,6 @@
 #define A64_EXEC	(S2PT_X | S2PT_XU | S2PT_XS)
 #define A64_PROT_BITS	(S2PT_R | S2PT_W | A64_EXEC | S2PT_U | S2PT_G | S2PT_MT_MASK | \
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)
-
-/* Lowest output-address bit of a leaf at @level: 12, 21 or 30. */
-s2pt_enc uint64_t a64_leaf_mask(unsigned level)
-{
-	return A64_ADDR & ~((1ull << (12 + 9 * level)) - 1);
-}
 
 /*
  * What stage 1 can say exactly:
@@ -111,43 +102,6 @@ s2pt_enc uint64_t a64_pte_leaf(uint64_t oa, uint32_t prot, unsigned level)
 	if (prot & S2PT_SW3)
 		pte |= A64_SW3;
 	return pte;
-}
-
-/*
- * A table descriptor: 0b11 and the address; NSTable, APTable, UXNTable and
- * PXNTable (bits 63:59) all 0 so that they restrict nothing and the leaf
- * decides (D8.4, hierarchical permissions).
- */
-s2pt_enc uint64_t a64_pte_table(uint64_t pa, unsigned level)
-{
-	(void)level;
-	return pa | A64_VALID | A64_TYPE;
-}
-
-/*
- * bit[0] = 0: invalid. Lookup level 3 (our 0): 0b11 is a page, 0b01 is
- * reserved and faults like an invalid entry. Lookup levels 1 and 2: 0b11
- * table, 0b01 block. Lookup level 0 (our 3): 0b11 table; a block there
- * exists only with 52-bit addresses (TCR_EL1.DS = 1), otherwise it faults.
- */
-s2pt_enc enum s2pt_kind a64_pte_kind(uint64_t pte, unsigned level)
-{
-	if (!(pte & A64_VALID))
-		return S2PT_NONE;
-	if (level == 0)
-		return (pte & A64_TYPE) ? S2PT_LEAF : S2PT_NONE;
-	if (pte & A64_TYPE)
-		return S2PT_TABLE;
-	return level <= 2 ? S2PT_LEAF : S2PT_NONE;
-}
-
-/* A block's output address starts at bit 21 / 30; bits below are RES0
- * or nT (bit 16, FEAT_BBM), never address. */
-s2pt_enc uint64_t a64_pte_addr(uint64_t pte, unsigned level)
-{
-	if (level && !(pte & A64_TYPE))
-		return pte & a64_leaf_mask(level);
-	return pte & A64_ADDR;
 }
 
 /*
