@@ -36,6 +36,8 @@ LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DS2PT_BUILDING
 # tests use partial positional initializers for their tables of cases
 TEST_CFLAGS := $(CFLAGS_ALL) -Itests -Wno-missing-field-initializers
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+# What libs2pt needs (the default RCU flavor); every static link adds it.
+LIB_LIBS := -lurcu-memb -lurcu-common -lpthread
 
 LIB_SRC := $(wildcard core/*.c arch/*.c arch/*/*.c stage2/*.c stage2/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
@@ -68,7 +70,7 @@ $(B)/libs2pt.so: $(LIB_OBJ) libs2pt.map
 		{ echo "libs2pt.map has no LIBS2PT_$(VERSION) node (include/s2pt/s2pt.h)"; exit 1; }
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libs2pt.so.$(VERSION_MAJOR) -Wl,--version-script=libs2pt.map \
-		-Wl,--no-undefined $(LDFLAGS_ALL) -o $@.$(VERSION) $(LIB_OBJ)
+		-Wl,--no-undefined $(LDFLAGS_ALL) -o $@.$(VERSION) $(LIB_OBJ) $(LIB_LIBS)
 	$(Q)ln -sf libs2pt.so.$(VERSION) $@.$(VERSION_MAJOR) && ln -sf libs2pt.so.$(VERSION) $@
 
 # Regenerated every time: PREFIX may differ between make and make install.
@@ -100,7 +102,7 @@ deps:
 $(B)/tests/unit: $(UNIT_OBJ) $(B)/libs2pt.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(B)/libs2pt.a -lcriterion
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(UNIT_OBJ) $(B)/libs2pt.a -lcriterion $(LIB_LIBS)
 
 # Each public header compiles alone, in C and in C++.
 $(B)/tests/headers.ok: $(HEADERS)
@@ -142,7 +144,7 @@ endif
 
 $(B)/bench/bench: $(BENCH_OBJ) $(B)/libs2pt.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(B)/libs2pt.a -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(B)/libs2pt.a $(LIB_LIBS) -lm
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(B)/bench/bench

@@ -62,20 +62,35 @@ static s2pt_always_inline void s2pt_fill_leaves(const struct s2pt_fmt_desc *f,
 	}
 }
 
+/* Undo the first @n leaves a racing map wrote at @t[i..] from @e by @step,
+ * where nobody changed them since. */
+static s2pt_always_inline void s2pt_fill_undo(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
+					      uint64_t *t, unsigned i, unsigned n, uint64_t e,
+					      uint64_t step, unsigned level)
+{
+	for (unsigned j = 0; j < n; j++, e += step)
+		s2pt_pte_cas(t + i + j, e, s2pt_empty(f, pt, level));
+}
+
 /*
  * Map [start, end) (inside one table, leaves of @leaf_level) to @oa. Where
- * an entry on the way is empty, the missing tables are built off-line and
- * linked with one store. An existing block on the way, or (with REPLACE)
- * existing entries, go to the walker. Return: 0, -EEXIST, or
- * S2PT_FALLBACK before any change.
+ * an entry on the way is empty, the missing tables are built off-line from
+ * pages reserved then and linked with one compare-and-swap (a loser gives
+ * them back and starts over). An existing block on the way, or (with
+ * REPLACE) existing entries, go to the walker. Return: 0, -EEXIST,
+ * -ENOMEM, or S2PT_FALLBACK, all with nothing changed.
  */
 static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-					    uint64_t start, uint64_t end, uint64_t oa,
-					    uint32_t prot, unsigned flags, unsigned leaf_level)
+					    struct s2pt_op *op, uint64_t start, uint64_t end,
+					    uint64_t oa, uint32_t prot, unsigned flags,
+					    unsigned leaf_level)
 {
-	uint64_t *t = pt->root, *ptep, e, pa, top_pa;
+	uint64_t *t, *ptep, e, step;
 	unsigned l, i, j, n;
+	int ret;
 
+again:
+	t = pt->root;
 #pragma GCC unroll 8
 	for (l = s2pt_levels(f, pt) - 1; l > leaf_level; l--) {
 		ptep = t + s2pt_idx(f, pt, start, l);
@@ -86,26 +101,61 @@ static s2pt_always_inline int s2pt_map_fast(const struct s2pt_fmt_desc *f, struc
 			continue;
 		case S2PT_LEAF:
 			return S2PT_FALLBACK;
-		case S2PT_NONE:
-			/* build levels l-1 .. leaf_level off-line, then publish */
-			t = s2pt_table_new(f, pt, l - 1, &top_pa);
-			for (unsigned k = l - 1; k > leaf_level; k--) {
-				uint64_t *next = s2pt_table_new(f, pt, k - 1, &pa);
+		case S2PT_BUSY:	/* its table may be going: start over */
+			s2pt_cpu_relax();
+			goto again;
+		case S2PT_NONE: {
+			uint64_t pa[S2PT_MAX_LEVELS] = { 0 }, *va[S2PT_MAX_LEVELS] = { 0 };
 
-				t[s2pt_idx(f, pt, start, k)] = f->pte_table(pa, k);
-				t = next;
+			/* build levels l-1 .. leaf_level off-line, then publish */
+			if (op->nres < l - leaf_level &&
+			    (ret = s2pt_op_reserve(pt, op, l - leaf_level, 0)))
+				return ret;
+			for (unsigned k = l; k > leaf_level; k--) {
+				va[k - 1] = s2pt_table_new(f, pt, op, k - 1, &pa[k - 1]);
+				if (k < l)
+					va[k][s2pt_idx(f, pt, start, k)] = f->pte_table(pa[k - 1], k);
 			}
-			s2pt_fill_leaves(f, pt, t, leaf_level, start, end, oa, prot, false);
-			s2pt_pte_write(ptep, f->pte_table(top_pa, l));
-			return 0;
+			s2pt_fill_leaves(f, pt, va[leaf_level], leaf_level, start, end, oa, prot,
+					 false);
+			if (s2pt_pte_set(f, pt, ptep, e, f->pte_table(pa[l - 1], l), l))
+				return 0;
+			for (unsigned k = l; k > leaf_level; k--)
+				s2pt_table_unnew(pt, op, va[k - 1], pa[k - 1], k - 1);
+			goto again;
+		}
 		}
 	}
 	i = s2pt_idx(f, pt, start, leaf_level);
 	n = (unsigned)((end - start) >> s2pt_shift(leaf_level));
-	for (j = 0; j < n; j++)
-		if (s2pt_pte_read(t + i + j) != s2pt_empty(f, pt, leaf_level))
-			return (flags & S2PT_MAP_REPLACE) ? S2PT_FALLBACK : -EEXIST;
-	s2pt_fill_leaves(f, pt, t, leaf_level, start, end, oa, prot, true);
+	for (j = 0; j < n; j++) {
+		e = s2pt_pte_read(t + i + j);
+		if (e == f->locked) {
+			s2pt_cpu_relax();
+			goto again;
+		}
+		if (e == s2pt_empty(f, pt, leaf_level))
+			continue;
+		/* a table there (maybe one left empty) is the walker's */
+		if ((flags & S2PT_MAP_REPLACE) ||
+		    s2pt_kind_of(f, pt, e, leaf_level) == S2PT_TABLE)
+			return S2PT_FALLBACK;
+		return -EEXIST;
+	}
+	if (!s2pt_shared(pt)) {
+		s2pt_fill_leaves(f, pt, t, leaf_level, start, end, oa, prot, true);
+		return 0;
+	}
+	/* racing writers: each slot must still be empty when it is filled */
+	step = s2pt_leaf_step(f, oa, prot, leaf_level, &e);
+	for (j = 0; j < n; j++, e += step) {
+		if (s2pt_pte_cas(t + i + j, s2pt_empty(f, pt, leaf_level), e))
+			continue;
+		s2pt_fill_undo(f, pt, t, i, j, e - j * step, step, leaf_level);
+		if (s2pt_pte_read(t + i + j) == f->locked)
+			goto again;
+		return (flags & S2PT_MAP_REPLACE) ? S2PT_FALLBACK : -EEXIST;
+	}
 	return 0;
 }
 
@@ -145,9 +195,10 @@ static s2pt_always_inline void s2pt_unlink_table(const struct s2pt_fmt_desc *f, 
 
 /*
  * Unmap [start, end), whole entries of @level inside one table (see
- * s2pt_unmap_level); tables left empty go, bottom up. A block on the way
- * (it needs a split) or a table among the entries goes to the walker.
- * Return: 0, or S2PT_FALLBACK before any change.
+ * s2pt_unmap_level). A single writer unlinks the tables left empty, bottom
+ * up. A block on the way (it needs a split), a table among the entries or
+ * a lost race go to the walker. Return: 0, or S2PT_FALLBACK (entries
+ * cleared so far are in @op).
  */
 static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					      struct s2pt_op *op, uint64_t start, uint64_t end,
@@ -169,6 +220,7 @@ static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, str
 			tbl[l - 1] = (uint64_t *)s2pt_p2v(pt, tpa[l - 1]);
 			continue;
 		case S2PT_LEAF:
+		case S2PT_BUSY:
 			return S2PT_FALLBACK;
 		case S2PT_NONE:
 			return 0;	/* a hole */
@@ -182,19 +234,31 @@ static s2pt_always_inline int s2pt_unmap_fast(const struct s2pt_fmt_desc *f, str
 			    S2PT_TABLE)
 				return S2PT_FALLBACK;
 	for (a = start, j = 0; j < n; a += sz, j++) {
-		if (s2pt_pte_read(tbl[level] + i + j) == s2pt_empty(f, pt, level))
+		uint64_t *p = tbl[level] + i + j;
+
+		e = s2pt_pte_read(p);
+		if (e == s2pt_empty(f, pt, level))
 			continue;
-		s2pt_pte_write(tbl[level] + i + j, s2pt_empty(f, pt, level));
+		if (s2pt_kind_of(f, pt, e, level) != S2PT_LEAF ||
+		    !s2pt_pte_set(f, pt, p, e, s2pt_empty(f, pt, level), level)) {
+			if (first <= last)
+				s2pt_op_inv(op, first, last + sz - first, (int)level);
+			return S2PT_FALLBACK;
+		}
 		first = s2pt_min(first, a);
 		last = a;
 	}
 	if (first > last)
 		return 0;
 	s2pt_op_inv(op, first, last + sz - first, (int)level);
+	if (s2pt_shared(pt) ||
+	    !s2pt_table_empty(f, pt, tbl[level], level, s2pt_idx(f, pt, first, level)) ||
+	    s2pt_op_reserve(pt, op, 0, top - level))
+		return 0;	/* no room to retire it: an empty table stays */
 	for (l = level; l < top; l++) {
 		unsigned hint = s2pt_idx(f, pt, l > level ? start : first, l);
 
-		if (!s2pt_table_empty(f, pt, tbl[l], l, hint))
+		if (l > level && !s2pt_table_empty(f, pt, tbl[l], l, hint))
 			break;
 		a = start & ~(s2pt_lsize(l + 1) - 1);
 		s2pt_unlink_table(f, pt, op, path[l + 1], a, tbl[l], tpa[l], l);

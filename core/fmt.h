@@ -15,6 +15,8 @@ enum s2pt_kind {
 	S2PT_NONE = 0,		/* not present */
 	S2PT_LEAF = 1,		/* maps a page or a block */
 	S2PT_TABLE = 2,		/* points at the next-level table */
+	S2PT_BUSY = 3,		/* the format's locked marker: not present to
+				 * readers and hardware, held by a writer */
 };
 
 /* Descriptor flags. */
@@ -64,6 +66,11 @@ struct s2pt_fmt_desc {
 	uint64_t hw_bits;	/* leaf bits hardware sets (A/D), kept on rewrite */
 	uint64_t young_bit;	/* accessed bit the hardware sets; 0: none */
 	uint64_t dirty_bit;	/* dirty bit the hardware sets; 0: write-protect */
+	/* The "locked" marker: a not-present entry (to hardware and to
+	 * pte_kind at every level), distinct from the empty value, without
+	 * hw_bits. A writer parks an entry on it during break-before-make or
+	 * while it unlinks the table holding it; racing writers back off. */
+	uint64_t locked;
 
 	/* levels for a given input width; NULL: fixed at .levels */
 	unsigned (*levels_for)(unsigned ia_bits);

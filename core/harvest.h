@@ -40,8 +40,9 @@ static s2pt_always_inline int s2pt_harvest_visit(const struct s2pt_fmt_desc *f, 
 		s2pt_bitmap_set(d->bitmap, c->start, a, b);
 		if (!s2pt_ctx_covered(c))
 			return 0;	/* keep the bit for the pages outside */
-		/* atomic: the hardware may set A/D in this entry right now */
-		__atomic_fetch_and(c->ptep, ~d->bit, __ATOMIC_SEQ_CST);
+		/* compare-and-swap, always: the hardware may set A/D right now */
+		if (!s2pt_pte_cas(c->ptep, old, old & ~d->bit))
+			return S2PT_AGAIN;
 		if (d->invalidate)
 			s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), (int)c->level);
 		return 0;
@@ -51,13 +52,11 @@ static s2pt_always_inline int s2pt_harvest_visit(const struct s2pt_fmt_desc *f, 
 	s2pt_bitmap_set(d->bitmap, c->start, a, b);
 	if (!s2pt_ctx_covered(c))
 		return 0;
-	/* write-protect; retry if the hardware changed A/D meanwhile */
-	do {
-		new = (f->pte_leaf(f->pte_addr(old, c->level),
-				   f->pte_prot(old, c->level) & ~S2PT_W, c->level) & ~f->hw_bits) |
-		      (old & f->hw_bits);
-	} while (!__atomic_compare_exchange_n(c->ptep, &old, new, false, __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
+	new = (f->pte_leaf(f->pte_addr(old, c->level),
+			   f->pte_prot(old, c->level) & ~S2PT_W, c->level) & ~f->hw_bits) |
+	      (old & f->hw_bits);
+	if (!s2pt_pte_cas(c->ptep, old, new))
+		return S2PT_AGAIN;
 	s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), (int)c->level);
 	return 0;
 }
@@ -85,7 +84,7 @@ static s2pt_always_inline int s2pt_do_harvest(const struct s2pt_fmt_desc *f, str
 		d.invalidate = true;	/* a cached D = 1 would hide the next write */
 	}
 	s2pt_op_init(&op);
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_harvest_visit, &d);
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_WRITE, s2pt_harvest_visit, &d);
 	s2pt_op_finish(pt, &op);
 	return 0;
 }

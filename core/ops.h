@@ -65,6 +65,7 @@ static s2pt_always_inline uint64_t s2pt_edge_need(const struct s2pt_fmt_desc *f,
 
 		switch (s2pt_kind_of(f, pt, e, (unsigned)l)) {
 		case S2PT_NONE:
+		case S2PT_BUSY:
 			return 0;
 		case S2PT_LEAF:
 			return b < start || b + s2pt_lsize((unsigned)l) > end ? (unsigned)l : 0;
@@ -77,18 +78,34 @@ static s2pt_always_inline uint64_t s2pt_edge_need(const struct s2pt_fmt_desc *f,
 }
 
 /*
- * Spare tables for splitting the blocks that straddle the two edges of
- * [start, end): the pool normally holds the worst case (one per level
- * below the root at each edge); otherwise look at the edges, so that an
- * unmap or protect that splits nothing never fails for memory.
+ * Reserve the tables for splitting the blocks that straddle the two edges
+ * of [start, end), as they are now: an unmap or protect that splits
+ * nothing never fails for memory. (A block a racing writer puts there
+ * later is split with a page from the pool, or left whole if there is
+ * none: that writer's map is then ordered after this op.)
  */
-static s2pt_always_inline int s2pt_edge_spares(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-					       uint64_t start, uint64_t end)
+static s2pt_always_inline int s2pt_edge_reserve(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						struct s2pt_op *op, uint64_t start, uint64_t end)
 {
-	if (s2pt_likely(pt->nspare >= 2 * (pt->levels - 1)))
-		return 0;
-	return s2pt_spare_need(pt, s2pt_edge_need(f, pt, start, start, end) +
-				   s2pt_edge_need(f, pt, end - S2PT_PAGE_SIZE, start, end));
+	uint64_t need = s2pt_edge_need(f, pt, start, start, end) +
+			s2pt_edge_need(f, pt, end - S2PT_PAGE_SIZE, start, end);
+
+	return need ? s2pt_op_reserve(pt, op, need, 0) : 0;
+}
+
+/* Room for the tables an op over [start, end) can unlink: every table
+ * that meets the range, and a single writer knows no more exist than the
+ * table holds. */
+static s2pt_always_inline uint64_t s2pt_gone_bound(const struct s2pt *pt, uint64_t start,
+						   uint64_t end)
+{
+	uint64_t n = s2pt_map_bound(pt, start, end, start, 0), all = 0;
+
+	if (s2pt_shared(pt))
+		return n;
+	for (unsigned l = 0; l + 1 < pt->levels; l++)
+		all += pt->table_pages[l];
+	return s2pt_min(n, all);
 }
 
 /* map */
@@ -108,21 +125,25 @@ struct s2pt_map_data {
  */
 static s2pt_always_inline int s2pt_map_new_table(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						 const struct s2pt_ctx *c,
-						 const struct s2pt_map_data *d)
+						 struct s2pt_map_data *d)
 {
 	unsigned l = c->level;
-	uint64_t pa, *t = s2pt_table_new(f, pt, l - 1, &pa);
-	uint64_t a, end;
+	uint64_t a = s2pt_max(c->addr, c->start), end, pa;
+	uint64_t *t = s2pt_table_new(f, pt, d->op, l - 1, &pa);
 
-	if (l - 1 != 0) {
-		s2pt_pte_write(c->ptep, f->pte_table(pa, l));
-		return 0;
+	if (!t) {
+		d->failed_at = a;
+		return -ENOMEM;
 	}
-	a = s2pt_max(c->addr, c->start);
-	end = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
-	s2pt_fill_leaves(f, pt, t, 0, a, end, a + d->delta, d->prot, false);
-	s2pt_pte_write(c->ptep, f->pte_table(pa, l));
-	return S2PT_SKIP;
+	if (l - 1 == 0) {
+		end = s2pt_min(c->end, c->addr + s2pt_ctx_size(c));
+		s2pt_fill_leaves(f, pt, t, 0, a, end, a + d->delta, d->prot, false);
+	}
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, f->pte_table(pa, l), l)) {
+		s2pt_table_unnew(pt, d->op, t, pa, l - 1);
+		return S2PT_AGAIN;
+	}
+	return l - 1 == 0 ? S2PT_SKIP : 0;
 }
 
 static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -130,8 +151,9 @@ static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, stru
 {
 	struct s2pt_map_data *d = data;
 	unsigned l = c->level;
-	uint64_t cur = s2pt_max(c->addr, c->start), oa = cur + d->delta, pa;
+	uint64_t cur = s2pt_max(c->addr, c->start), oa = cur + d->delta;
 	bool replace = d->flags & S2PT_MAP_REPLACE;
+	int ret;
 
 	if (cur == c->addr && c->addr + s2pt_lsize(l) <= c->end && s2pt_leaf_ok(pt, l) &&
 	    (l == 0 || (d->flags & S2PT_MAP_HUGE)) && !(oa & (s2pt_lsize(l) - 1))) {
@@ -139,24 +161,27 @@ static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, stru
 
 		switch (c->kind) {
 		case S2PT_NONE:
-			s2pt_pte_write(c->ptep, new);
-			return 0;
+			return s2pt_pte_set(f, pt, c->ptep, c->old, new, l) ? 0 : S2PT_AGAIN;
 		case S2PT_LEAF:
 			if (!replace)
 				break;
-			if (new != c->old)
-				s2pt_replace(f, pt, d->op, c, new,
-					     f->pte_addr(c->old, l) != oa ||
-					     ((f->pte_prot(c->old, l) ^ d->prot) & S2PT_MT_MASK),
-					     (int)l);
+			if (new != c->old &&
+			    !s2pt_replace(f, pt, d->op, c, new,
+					  f->pte_addr(c->old, l) != oa ||
+					  ((f->pte_prot(c->old, l) ^ d->prot) & S2PT_MT_MASK),
+					  (int)l))
+				return S2PT_AGAIN;
 			return 0;
 		case S2PT_TABLE:
-			if (!replace)	/* map below; any mapping there is -EEXIST */
-				return 0;
-			pa = f->pte_addr(c->old, l);
-			s2pt_replace(f, pt, d->op, c, new, true, -1);
-			s2pt_free_subtree(f, pt, d->op, (uint64_t *)s2pt_p2v(pt, pa), pa, l - 1);
-			return 0;
+			if (replace)
+				return s2pt_zap_table(f, pt, d->op, c, new) ? 0 : S2PT_AGAIN;
+			/* the check found no leaf: an emptied table left linked */
+			ret = s2pt_zap_empty(f, pt, d->op, c, new);
+			if (ret == -EEXIST)
+				d->failed_at = cur;
+			return ret;
+		default:
+			return 0;	/* not reached: the walk never shows BUSY */
 		}
 	} else {
 		switch (c->kind) {
@@ -165,9 +190,11 @@ static s2pt_always_inline int s2pt_map_visit(const struct s2pt_fmt_desc *f, stru
 		case S2PT_LEAF:
 			if (!replace)
 				break;
-			s2pt_split_block(f, pt, d->op, c);
-			return 0;
-		case S2PT_TABLE:
+			ret = s2pt_split_block(f, pt, d->op, c);
+			if (ret == -ENOMEM)
+				d->failed_at = cur;
+			return ret;
+		default:
 			return 0;
 		}
 	}
@@ -189,19 +216,15 @@ static s2pt_always_inline int s2pt_unmap_visit(const struct s2pt_fmt_desc *f, st
 	unsigned l = c->level;
 
 	if (c->visit == S2PT_WALK_TABLE_PRE) {
-		uint64_t pa;
-
 		if (!s2pt_ctx_covered(c))
 			return 0;
 		/* the whole span goes: unlink the table, free its subtree */
-		pa = f->pte_addr(c->old, l);
-		s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
-		s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), -1);
-		s2pt_free_subtree(f, pt, d->op, (uint64_t *)s2pt_p2v(pt, pa), pa, l - 1);
+		if (!s2pt_zap_table(f, pt, d->op, c, s2pt_empty(f, pt, l)))
+			return S2PT_AGAIN;
 		d->cleared |= 1u << l;
 		return S2PT_SKIP;
 	}
-	if (c->visit == S2PT_WALK_TABLE_POST) {
+	if (c->visit == S2PT_WALK_TABLE_POST) {	/* single writer: tables left empty go */
 		uint64_t pa = f->pte_addr(c->old, l);
 		uint64_t *t = (uint64_t *)s2pt_p2v(pt, pa);
 		unsigned hint = s2pt_idx(f, pt, s2pt_max(c->start, c->addr), l - 1);
@@ -218,11 +241,10 @@ static s2pt_always_inline int s2pt_unmap_visit(const struct s2pt_fmt_desc *f, st
 	}
 	if (c->kind != S2PT_LEAF)
 		return 0;
-	if (!s2pt_ctx_covered(c)) {
-		s2pt_split_block(f, pt, d->op, c);
-		return 0;
-	}
-	s2pt_pte_write(c->ptep, s2pt_empty(f, pt, l));
+	if (!s2pt_ctx_covered(c))	/* no page for it: left whole, see s2pt_edge_reserve */
+		return s2pt_split_block(f, pt, d->op, c) == S2PT_AGAIN ? S2PT_AGAIN : 0;
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, s2pt_empty(f, pt, l), l))
+		return S2PT_AGAIN;
 	s2pt_op_inv(d->op, c->addr, s2pt_ctx_size(c), (int)l);
 	d->cleared |= 1u << l;
 	return 0;
@@ -233,8 +255,10 @@ static s2pt_always_inline void s2pt_unmap_range(const struct s2pt_fmt_desc *f, s
 {
 	struct s2pt_unmap_data d = { .op = op };
 
+	/* racing writers leave empty tables linked: one could be filling it */
 	s2pt_walk_range(f, pt, start, end,
-			S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_TABLE_POST,
+			S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_WRITE |
+			(s2pt_shared(pt) ? 0 : S2PT_WALK_TABLE_POST),
 			s2pt_unmap_visit, &d);
 }
 
@@ -259,6 +283,7 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 					  unsigned flags, s2pt_map_walk_fn slow)
 {
 	uint64_t start, end;
+	struct s2pt_op op;
 	int ret, level;
 
 	if (flags & ~(S2PT_MAP_HUGE | S2PT_MAP_REPLACE))
@@ -268,14 +293,14 @@ static s2pt_always_inline int s2pt_do_map(const struct s2pt_fmt_desc *f, struct 
 		return ret;
 	/* leaves of one level inside one table: at most one new table per level */
 	level = s2pt_fast_level(f, pt, start, end, oa, flags);
-	if (level >= 0 && !(ret = s2pt_spare_need(pt, s2pt_levels(f, pt) - 1))) {
-		/* level 0 gets its own copy, with constant shifts: the fault path */
-		ret = level == 0 ? s2pt_map_fast(f, pt, start, end, oa, prot, flags, 0)
-				 : s2pt_map_fast(f, pt, start, end, oa, prot, flags, (unsigned)level);
-		if (ret != S2PT_FALLBACK)
-			return ret;
-	}
-	return slow(pt, start, end, oa, prot, flags);
+	if (level < 0)
+		return slow(pt, start, end, oa, prot, flags);
+	s2pt_op_init(&op);
+	/* level 0 gets its own copy, with constant shifts: the fault path */
+	ret = level == 0 ? s2pt_map_fast(f, pt, &op, start, end, oa, prot, flags, 0)
+			 : s2pt_map_fast(f, pt, &op, start, end, oa, prot, flags, (unsigned)level);
+	s2pt_op_finish(pt, &op);
+	return ret == S2PT_FALLBACK ? slow(pt, start, end, oa, prot, flags) : ret;
 }
 
 /* Map [start, end) (validated, index space) with the walker. */
@@ -284,34 +309,28 @@ static s2pt_always_inline int s2pt_map_walk(const struct s2pt_fmt_desc *f, struc
 					    uint32_t prot, unsigned flags)
 {
 	struct s2pt_map_data d = { .prot = prot, .flags = flags };
-	uint64_t need, size = end - start;
 	struct s2pt_op op;
 	int ret;
 
-	/* the bound is at most 2 tables per level plus 2 per 2 MiB: small
-	 * maps keep that many spares and skip the exact count */
-	need = 2 * (s2pt_levels(f, pt) - 1) + 2 * (size >> s2pt_shift(1));
-	if (need > S2PT_SPARE_KEEP)
-		need = s2pt_map_bound(pt, start, end, oa, flags);
-	ret = s2pt_spare_need(pt, need);
-	if (ret)
-		return ret;
-	/* refuse before changing anything: a failed map never shows a page */
-	if (!(flags & S2PT_MAP_REPLACE)) {
-		ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_exist_visit, NULL);
-		if (ret)
-			return ret;
-	}
 	s2pt_op_init(&op);
-	d.delta = oa - start;
-	d.op = &op;
-	ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
-			      s2pt_map_visit, &d);
-	/* -EEXIST here means a mapping appeared after the check; it comes only
-	 * without REPLACE, so all of [start, failed_at) was empty before:
-	 * removing it restores the table exactly */
-	if (ret == -EEXIST && d.failed_at > start)
-		s2pt_unmap_range(f, pt, &op, start, d.failed_at);
+	ret = s2pt_op_reserve(pt, &op, s2pt_map_bound(pt, start, end, oa, flags),
+			      s2pt_gone_bound(pt, start, end));
+	/* refuse before changing anything: a failed map never shows a page */
+	if (!ret && !(flags & S2PT_MAP_REPLACE))
+		ret = s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_exist_visit, NULL);
+	if (!ret) {
+		d.delta = oa - start;
+		d.op = &op;
+		ret = s2pt_walk_range(f, pt, start, end,
+				      S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_WRITE,
+				      s2pt_map_visit, &d);
+		/* -EEXIST here means a racing writer mapped a page after the
+		 * check (-ENOMEM: it unlinked tables this map had to build
+		 * again); without REPLACE all of [start, failed_at) was empty
+		 * before, so removing it restores the table */
+		if (ret && !(flags & S2PT_MAP_REPLACE) && d.failed_at > start)
+			s2pt_unmap_range(f, pt, &op, start, d.failed_at);
+	}
 	s2pt_op_finish(pt, &op);
 	return ret;
 }
@@ -331,11 +350,10 @@ static s2pt_always_inline int s2pt_do_unmap(const struct s2pt_fmt_desc *f, struc
 		return slow(pt, start, end);
 	s2pt_op_init(&op);
 	/* level 0 gets its own copy, with constant shifts */
-	if (level == 0 ? s2pt_unmap_fast(f, pt, &op, start, end, 0)
-		       : s2pt_unmap_fast(f, pt, &op, start, end, (unsigned)level))
-		return slow(pt, start, end);
+	ret = level == 0 ? s2pt_unmap_fast(f, pt, &op, start, end, 0)
+			 : s2pt_unmap_fast(f, pt, &op, start, end, (unsigned)level);
 	s2pt_op_finish(pt, &op);
-	return 0;
+	return ret ? slow(pt, start, end) : 0;
 }
 
 /* Unmap [start, end) (validated, index space) with the walker. */
@@ -343,14 +361,16 @@ static s2pt_always_inline int s2pt_unmap_walk(const struct s2pt_fmt_desc *f, str
 					      uint64_t start, uint64_t end)
 {
 	struct s2pt_op op;
-	int ret = s2pt_edge_spares(f, pt, start, end);
+	int ret;
 
-	if (ret)
-		return ret;
 	s2pt_op_init(&op);
-	s2pt_unmap_range(f, pt, &op, start, end);
+	ret = s2pt_op_reserve(pt, &op, 0, s2pt_gone_bound(pt, start, end));
+	if (!ret)
+		ret = s2pt_edge_reserve(f, pt, &op, start, end);
+	if (!ret)
+		s2pt_unmap_range(f, pt, &op, start, end);
 	s2pt_op_finish(pt, &op);
-	return 0;
+	return ret;
 }
 
 /* protect */
@@ -376,34 +396,40 @@ static s2pt_always_inline int s2pt_protect_verdict(uint32_t old, uint32_t prot)
 	return (old ^ prot) & S2PT_MT_MASK ? 2 : 1;
 }
 
-static s2pt_always_inline void s2pt_protect_leaf(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+static s2pt_always_inline bool s2pt_protect_leaf(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						 struct s2pt_protect_data *d,
 						 const struct s2pt_ctx *c, uint64_t new, int verdict)
 {
 	if (verdict)
-		s2pt_replace(f, pt, d->op, c, new, verdict == 2, (int)c->level);
-	else
-		s2pt_pte_write(c->ptep, new);
+		return s2pt_replace(f, pt, d->op, c, new, verdict == 2, (int)c->level);
+	return s2pt_pte_set(f, pt, c->ptep, c->old, new, c->level);
 }
 
 /*
  * A whole table of base pages in one loop: entries are rewritten as
  * (old & address|A/D) | attrs, and the verdict is worked out once per
- * distinct old attribute value (a region usually has one).
+ * distinct old attribute value (a region usually has one). Return: 0, or
+ * S2PT_AGAIN if a writer holds a page locked (the table is done again).
  */
-static s2pt_always_inline void s2pt_protect_pages(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-						  struct s2pt_protect_data *d,
-						  const struct s2pt_ctx *parent, uint64_t *t)
+static s2pt_always_inline int s2pt_protect_pages(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+						 struct s2pt_protect_data *d,
+						 const struct s2pt_ctx *parent, uint64_t *t)
 {
 	uint64_t a = s2pt_max(parent->addr, parent->start);
 	uint64_t end = s2pt_min(parent->end, parent->addr + s2pt_ctx_size(parent));
 	struct s2pt_ctx c = { .level = 0, .kind = S2PT_LEAF, .start = a, .end = end };
 
 	for (unsigned i = s2pt_idx(f, pt, a, 0); a < end; a += S2PT_PAGE_SIZE, i++) {
-		uint64_t old = s2pt_pte_read(t + i), new;
-
-		if (s2pt_kind_of(f, pt, old, 0) != S2PT_LEAF)
+		uint64_t old, new;
+again:
+		old = s2pt_pte_read(t + i);
+		if (s2pt_kind_of(f, pt, old, 0) != S2PT_LEAF) {
+			if (s2pt_unlikely(old == f->locked)) {
+				s2pt_cpu_relax();
+				return S2PT_AGAIN;
+			}
 			continue;
+		}
 		new = (old & d->keep) | d->attrs;
 		if (new == old)
 			continue;
@@ -414,8 +440,10 @@ static s2pt_always_inline void s2pt_protect_pages(const struct s2pt_fmt_desc *f,
 		c.ptep = t + i;
 		c.old = old;
 		c.addr = a;
-		s2pt_protect_leaf(f, pt, d, &c, new, d->verdict);
+		if (!s2pt_protect_leaf(f, pt, d, &c, new, d->verdict))
+			goto again;
 	}
+	return 0;
 }
 
 static s2pt_always_inline int s2pt_protect_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -428,20 +456,18 @@ static s2pt_always_inline int s2pt_protect_visit(const struct s2pt_fmt_desc *f, 
 	if (c->kind == S2PT_TABLE) {	/* PRE */
 		if (l != 1 || !s2pt_p2v_ok(pt, f->pte_addr(c->old, l), &t))
 			return 0;
-		s2pt_protect_pages(f, pt, d, c, t);
-		return S2PT_SKIP;
+		return s2pt_protect_pages(f, pt, d, c, t) ?: S2PT_SKIP;
 	}
 	if (c->kind != S2PT_LEAF)
 		return 0;
-	if (!s2pt_ctx_covered(c)) {
-		s2pt_split_block(f, pt, d->op, c);
-		return 0;
-	}
+	if (!s2pt_ctx_covered(c))	/* no page for it: left whole, see s2pt_edge_reserve */
+		return s2pt_split_block(f, pt, d->op, c) == S2PT_AGAIN ? S2PT_AGAIN : 0;
 	new = (f->pte_leaf(f->pte_addr(c->old, l), d->prot, l) & ~f->hw_bits) |
 	      (c->old & f->hw_bits);
-	if (new != c->old)
-		s2pt_protect_leaf(f, pt, d, c, new,
-				  s2pt_protect_verdict(f->pte_prot(c->old, l), d->prot));
+	if (new != c->old &&
+	    !s2pt_protect_leaf(f, pt, d, c, new,
+			       s2pt_protect_verdict(f->pte_prot(c->old, l), d->prot)))
+		return S2PT_AGAIN;
 	return 0;
 }
 
@@ -456,17 +482,19 @@ static s2pt_always_inline int s2pt_do_protect(const struct s2pt_fmt_desc *f, str
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)) ||
 	    (ret = s2pt_check_prot(f, prot)))
 		return ret;
-	ret = s2pt_edge_spares(f, pt, start, end);
-	if (ret)
+	s2pt_op_init(&op);
+	ret = s2pt_edge_reserve(f, pt, &op, start, end);
+	if (ret) {
+		s2pt_op_finish(pt, &op);	/* gives back what it got */
 		return ret;
+	}
 	/* a leaf is its address field ORed with attributes: the field's bits
 	 * are what encoding the highest page and page 0 disagree on */
 	top_oa = (1ull << f->oa_bits) - S2PT_PAGE_SIZE;
 	d.attrs = f->pte_leaf(0, prot, 0);
 	d.keep = (f->pte_leaf(top_oa, prot, 0) ^ d.attrs) | f->hw_bits;
 	d.attrs &= ~f->hw_bits;	/* A/D stay as the hardware left them */
-	s2pt_op_init(&op);
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE,
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_TABLE_PRE | S2PT_WALK_WRITE,
 			s2pt_protect_visit, &d);
 	s2pt_op_finish(pt, &op);
 	return 0;
@@ -500,8 +528,9 @@ static s2pt_always_inline int s2pt_split_visit(const struct s2pt_fmt_desc *f, st
 {
 	struct s2pt_split_data *d = data;
 
+	/* no page for it (racing writers only): left whole, ordered first */
 	if (c->kind == S2PT_LEAF && c->level > d->target)
-		s2pt_split_block(f, pt, d->op, c);
+		return s2pt_split_block(f, pt, d->op, c) == S2PT_AGAIN ? S2PT_AGAIN : 0;
 	return 0;
 }
 
@@ -520,45 +549,76 @@ static s2pt_always_inline int s2pt_do_split(const struct s2pt_fmt_desc *f, struc
 	if (d.target == s2pt_levels(f, pt) || !s2pt_leaf_ok(pt, d.target))
 		return -EINVAL;
 	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_split_count, &d);
-	ret = s2pt_spare_need(pt, d.need);
-	if (ret)
-		return ret;
 	s2pt_op_init(&op);
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF, s2pt_split_visit, &d);
+	ret = s2pt_op_reserve(pt, &op, d.need, 0);
+	if (ret) {
+		s2pt_op_finish(pt, &op);	/* gives back what it got */
+		return ret;
+	}
+	s2pt_walk_range(f, pt, start, end, S2PT_WALK_LEAF | S2PT_WALK_WRITE, s2pt_split_visit, &d);
 	s2pt_op_finish(pt, &op);
 	return 0;
 }
 
 /* collapse */
 
+/* Whether @e is page @i of a block of @level at @base with @prot. */
+static s2pt_always_inline bool s2pt_collapse_fits(const struct s2pt_fmt_desc *f,
+						  const struct s2pt *pt, uint64_t e,
+						  unsigned level, uint64_t base, unsigned i,
+						  uint32_t prot)
+{
+	return s2pt_kind_of(f, pt, e, level - 1) == S2PT_LEAF &&
+	       f->pte_addr(e, level - 1) == base + i * s2pt_lsize(level - 1) &&
+	       f->pte_prot(e, level - 1) == prot;
+}
+
+/*
+ * A table of 512 leaves mapping one aligned block with one protection
+ * becomes that block. The table entry is locked, then (racing writers)
+ * every page, so that nothing changes under the check; a page that does
+ * not fit gives everything back as it was. The hardware's A/D bits of all
+ * pages, read after the invalidation, go to the block: nothing lost.
+ */
 static s2pt_always_inline int s2pt_collapse_visit(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						  const struct s2pt_ctx *c, void *data)
 {
 	struct s2pt_op *op = data;
-	unsigned l = c->level;
-	uint64_t pa, base, step = s2pt_lsize(l - 1), hw = 0, *t;
+	unsigned l = c->level, i, j;
+	uint64_t pa, base, hw = 0, *t, e, saved[512];
 	uint32_t prot;
 
-	if (!s2pt_leaf_ok(pt, l) || !s2pt_ctx_covered(c))
+	if (c->kind != S2PT_TABLE || !s2pt_leaf_ok(pt, l) || !s2pt_ctx_covered(c))
 		return 0;
 	pa = f->pte_addr(c->old, l);
 	t = (uint64_t *)s2pt_p2v(pt, pa);
-	if (s2pt_kind_of(f, pt, t[0], l - 1) != S2PT_LEAF)
+	e = s2pt_pte_read(t);
+	if (s2pt_kind_of(f, pt, e, l - 1) != S2PT_LEAF)
 		return 0;
-	base = f->pte_addr(t[0], l - 1);
-	prot = f->pte_prot(t[0], l - 1);
+	base = f->pte_addr(e, l - 1);
+	prot = f->pte_prot(e, l - 1);
 	if (base & (s2pt_lsize(l) - 1))
 		return 0;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t e = s2pt_pte_read(t + i);
-
-		if (s2pt_kind_of(f, pt, e, l - 1) != S2PT_LEAF ||
-		    f->pte_addr(e, l - 1) != base + i * step || f->pte_prot(e, l - 1) != prot)
+	for (i = 0; i < 512; i++)	/* a look first: giving up is cheap here */
+		if (!s2pt_collapse_fits(f, pt, s2pt_pte_read(t + i), l, base, i, prot))
 			return 0;
-		hw |= e & f->hw_bits;
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, f->locked, l))
+		return 0;	/* changed: leave it to that writer */
+	for (i = 0; s2pt_shared(pt) && i < 512; i++) {
+		saved[i] = s2pt_pte_xchg(t + i, f->locked);
+		if (s2pt_collapse_fits(f, pt, saved[i], l, base, i, prot))
+			continue;
+		/* give back; a page another writer held locked is still its */
+		for (j = 0; j <= i; j++)
+			if (saved[j] != f->locked)
+				s2pt_pte_write(t + j, saved[j]);
+		s2pt_pte_write(c->ptep, c->old);
+		return 0;
 	}
-	/* hardware A/D of any page carries over to the block: nothing lost */
-	s2pt_replace(f, pt, op, c, (f->pte_leaf(base, prot, l) & ~f->hw_bits) | hw, true, -1);
+	s2pt_invalidate_now(pt, c->addr, s2pt_ctx_size(c), -1);
+	for (i = 0; i < 512; i++)
+		hw |= (s2pt_shared(pt) ? saved[i] : s2pt_pte_read(t + i)) & f->hw_bits;
+	s2pt_pte_write(c->ptep, (f->pte_leaf(base, prot, l) & ~f->hw_bits) | hw);
 	s2pt_op_defer(pt, op, t, pa, l - 1);
 	return 0;
 }
@@ -573,9 +633,12 @@ static s2pt_always_inline int s2pt_do_collapse(const struct s2pt_fmt_desc *f, st
 	if ((ret = s2pt_check_writable(pt)) || (ret = s2pt_check_range(f, pt, ia, size, &start, &end)))
 		return ret;
 	s2pt_op_init(&op);
-	s2pt_walk_range(f, pt, start, end, S2PT_WALK_TABLE_POST, s2pt_collapse_visit, &op);
+	ret = s2pt_op_reserve(pt, &op, 0, s2pt_gone_bound(pt, start, end));
+	if (!ret)
+		s2pt_walk_range(f, pt, start, end, S2PT_WALK_TABLE_POST | S2PT_WALK_WRITE,
+				s2pt_collapse_visit, &op);
 	s2pt_op_finish(pt, &op);
-	return 0;
+	return ret;
 }
 
 /* readers */
@@ -609,6 +672,7 @@ static s2pt_always_inline int s2pt_do_probe(const struct s2pt_fmt_desc *f, struc
 		*level = l;
 		switch (s2pt_kind_of(f, pt, e, (unsigned)l)) {
 		case S2PT_NONE:
+		case S2PT_BUSY:	/* a writer's break-before-make: not present */
 			return -ENOENT;
 		case S2PT_LEAF:
 			s2pt_leaf_fill(f, e, (unsigned)l, a, out);

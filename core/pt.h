@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * struct s2pt and the core's internal, non-instantiated helpers: spare-page
- * pool, per-operation invalidation batch and deferred table release.
+ * pool, per-operation page reservation, invalidation batch and the tables
+ * an operation unlinked, freed after an RCU grace period.
  */
 #ifndef S2PT_CORE_PT_H
 #define S2PT_CORE_PT_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,43 +65,71 @@ struct s2pt {
 	uint64_t empty[S2PT_MAX_LEVELS];	/* the not-present value per level */
 	void *empty_va[S2PT_MAX_LEVELS];	/* shared invalid tables (LVZ) */
 	uint64_t empty_pa[S2PT_MAX_LEVELS];
-	uint64_t table_pages[S2PT_MAX_LEVELS];
+	uint64_t table_pages[S2PT_MAX_LEVELS];	/* atomic: writers run concurrently */
+	const struct rcu_flavor_struct *rcu;	/* NULL: urcu-memb, inlined */
+	/* The pool and every call into mm: writers only take it to get or
+	 * return pages, the call_rcu thread to free unlinked tables. */
+	pthread_mutex_t pool_lock;
 	struct s2pt_spare *spare;	/* spare[0 .. nspare) */
 	uint64_t nspare, spare_cap;
 	bool spare_scrub;		/* pool pages others can write: zero on use */
 };
 
-/* Tables waiting for the invalidation before they may be released. */
-#define S2PT_OP_DEFER 32
+/* Pages an op keeps on its stack before it needs an array from the heap. */
+#define S2PT_OP_RES 8
 
-/* One mutating operation's bookkeeping: the range to invalidate and the
- * table pages to release after that. Lives on the caller's stack. */
+/* One mutating operation's bookkeeping, on the caller's stack: the range
+ * to invalidate, the pages it reserved from the pool (so nothing fails
+ * once it changes the table), and the tables it unlinked, which go to
+ * call_rcu after the invalidation. */
 struct s2pt_op {
 	uint64_t inv_start, inv_end;	/* index space; start == end: nothing */
 	int inv_level;			/* -1: mixed levels or a table unlinked */
-	unsigned ndefer;
-	struct {
-		void *va;
-		uint64_t pa;
-		unsigned level;
-	} defer[S2PT_OP_DEFER];
+	uint64_t nres, res_cap;
+	struct s2pt_spare *res;		/* res[0 .. nres): reserved, zeroed */
+	uint64_t ngone, gone_cap;
+	struct s2pt_spare *gone;	/* unlinked tables, in the retire record */
+	void *retire;			/* struct s2pt_retire, for call_rcu */
+	struct s2pt_spare res_small[S2PT_OP_RES];
 };
-
-/* Keep at most this many spare pages between operations. */
-#define S2PT_SPARE_KEEP 16
 
 S2PT_HIDDEN int s2pt_xlate_s2(const struct s2pt_guest *g, uint64_t gpa, uint32_t access,
 			      unsigned s1_flags, bool in_walk, struct s2pt_xlate *out);
 S2PT_HIDDEN int s2pt_xlate_fault(struct s2pt_xlate *out, unsigned stage, unsigned kind,
 				 int level, uint64_t addr);
 S2PT_HIDDEN bool s2pt_s1_access_ok(unsigned fmt_flags, uint32_t prot, uint32_t access);
-S2PT_HIDDEN int s2pt_spare_topup(struct s2pt *pt, uint64_t n);
-S2PT_HIDDEN void s2pt_spare_trim(struct s2pt *pt);
+S2PT_HIDDEN int s2pt_op_reserve(struct s2pt *pt, struct s2pt_op *op, uint64_t tables,
+				uint64_t gone);
+S2PT_HIDDEN void s2pt_op_done(struct s2pt *pt, struct s2pt_op *op);
+S2PT_HIDDEN void s2pt_op_unreserve(struct s2pt *pt, struct s2pt_op *op);
 S2PT_HIDDEN __attribute__((noreturn)) void s2pt_spare_bound_broken(struct s2pt *pt);
-S2PT_HIDDEN void s2pt_op_flush(struct s2pt *pt, struct s2pt_op *op);
 S2PT_HIDDEN void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level);
 S2PT_HIDDEN void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level);
 S2PT_HIDDEN void *s2pt_p2v_slow(const struct s2pt *pt, uint64_t pa);
+
+/* Writers may race other writers (the default) or only the hardware and
+ * readers (S2PT_OPT_SINGLE_WRITER). */
+static inline bool s2pt_shared(const struct s2pt *pt)
+{
+	return !(pt->flags & S2PT_OPT_SINGLE_WRITER);
+}
+
+static inline void s2pt_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Relaxed: a statistic for s2pt_info() and the tests, ordered by nothing. */
+static inline void s2pt_count_tables(struct s2pt *pt, unsigned level, int64_t n)
+{
+	__atomic_fetch_add(&pt->table_pages[level], (uint64_t)n, __ATOMIC_RELAXED);
+}
 
 static inline uint64_t s2pt_min(uint64_t a, uint64_t b)
 {

@@ -7,37 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/mm.h"
-#include "core/pt.h"
+#include "core/rcu.h"
 
-int s2pt_spare_topup(struct s2pt *pt, uint64_t n)
-{
-	uint64_t want = n;
+/* Unlinked tables on their way back to mm, after a grace period. */
+struct s2pt_retire {
+	struct rcu_head head;
+	struct s2pt *pt;
+	uint64_t n;
+	struct s2pt_spare page[];
+};
 
-	/* refill to the edge-split worst case too, so the next small ops
-	 * find the pool full and skip their counts */
-	if (want < 2 * (pt->levels - 1))
-		want = 2 * (pt->levels - 1);
-	if (want > pt->spare_cap) {
-		struct s2pt_spare *a = realloc(pt->spare, want * sizeof(*a));
+/* The pool keeps at most this many pages between operations. */
+#define S2PT_SPARE_KEEP 16
 
-		if (!a)
-			return -ENOMEM;
-		pt->spare = a;
-		pt->spare_cap = want;
-	}
-	while (pt->nspare < want) {
-		struct s2pt_spare *s = &pt->spare[pt->nspare];
-
-		s->va = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &s->pa);
-		if (!s->va) {
-			s2pt_spare_trim(pt);
-			return pt->nspare >= n ? 0 : -ENOMEM;
-		}
-		pt->nspare++;
-	}
-	return 0;
-}
-
+/* Caller holds pool_lock. */
 static void s2pt_spare_drain(struct s2pt *pt, uint64_t keep)
 {
 	while (pt->nspare > keep) {
@@ -47,17 +30,135 @@ static void s2pt_spare_drain(struct s2pt *pt, uint64_t keep)
 	}
 }
 
-void s2pt_spare_trim(struct s2pt *pt)
+/* Room for @n pages in @op's reservation. */
+static int s2pt_res_grow(struct s2pt_op *op, uint64_t n)
 {
-	s2pt_spare_drain(pt, S2PT_SPARE_KEEP);
+	struct s2pt_spare *a;
+
+	if (n <= op->res_cap)
+		return 0;
+	if (op->res == op->res_small) {
+		a = malloc(n * sizeof(*a));
+		if (a)
+			memcpy(a, op->res, op->nres * sizeof(*a));
+	} else {
+		a = realloc(op->res, n * sizeof(*a));
+	}
+	if (!a)
+		return -ENOMEM;
+	op->res = a;
+	op->res_cap = n;
+	return 0;
 }
 
-/* Every op tops the pool up to a proven bound first; getting here is a bug
- * in that bound, and continuing could only corrupt the table. */
+/*
+ * Make @op hold at least @tables zeroed pages, from the pool or from mm,
+ * and room for @gone more unlinked tables. The only place an op can fail
+ * for memory; ops call it before they change anything (or, racing, when
+ * they lost a table and can still give up). What it got stays in @op and
+ * goes back with s2pt_op_done().
+ */
+int s2pt_op_reserve(struct s2pt *pt, struct s2pt_op *op, uint64_t tables, uint64_t gone)
+{
+	int ret = 0;
+
+	if (gone && op->gone_cap - op->ngone < gone) {
+		uint64_t cap = op->ngone + gone;
+		struct s2pt_retire *r = realloc(op->retire, sizeof(*r) + cap * sizeof(r->page[0]));
+
+		if (!r)
+			return -ENOMEM;
+		op->retire = r;
+		op->gone = r->page;
+		op->gone_cap = cap;
+	}
+	if (op->nres >= tables)
+		return 0;
+	if (s2pt_res_grow(op, tables))
+		return -ENOMEM;
+	pthread_mutex_lock(&pt->pool_lock);
+	while (op->nres < tables) {
+		struct s2pt_spare *s = &op->res[op->nres];
+
+		if (pt->nspare) {
+			*s = pt->spare[--pt->nspare];
+		} else {
+			s->va = pt->mm->zalloc(pt->mm_ctx, S2PT_PAGE_SIZE, &s->pa);
+			if (!s->va) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		op->nres++;
+	}
+	pthread_mutex_unlock(&pt->pool_lock);
+	return ret;
+}
+
+/* After the grace period: no reader can still be in these tables. */
+static void s2pt_retire_cb(struct rcu_head *head)
+{
+	struct s2pt_retire *r = caa_container_of(head, struct s2pt_retire, head);
+	struct s2pt *pt = r->pt;
+
+	pthread_mutex_lock(&pt->pool_lock);
+	for (uint64_t i = 0; i < r->n; i++)
+		pt->mm->free(pt->mm_ctx, r->page[i].va, r->page[i].pa, S2PT_PAGE_SIZE);
+	pthread_mutex_unlock(&pt->pool_lock);
+	free(r);
+}
+
+/* End of an op, after its invalidation: the tables it unlinked go to
+ * call_rcu, the pages it reserved and did not use back to the pool. */
+void s2pt_op_done(struct s2pt *pt, struct s2pt_op *op)
+{
+	struct s2pt_retire *r = op->retire;
+
+	if (r && op->ngone) {
+		r->pt = pt;
+		r->n = op->ngone;
+		s2pt_rcu_call(pt, &r->head, s2pt_retire_cb);
+	} else {
+		free(r);
+	}
+	op->retire = NULL;
+	op->gone = NULL;
+	op->ngone = op->gone_cap = 0;
+	if (op->nres) {
+		pthread_mutex_lock(&pt->pool_lock);
+		if (pt->nspare + op->nres > pt->spare_cap) {
+			uint64_t cap = pt->nspare + op->nres;
+			struct s2pt_spare *a = realloc(pt->spare, cap * sizeof(*a));
+
+			if (a) {
+				pt->spare = a;
+				pt->spare_cap = cap;
+			}
+		}
+		while (op->nres) {
+			struct s2pt_spare *s = &op->res[--op->nres];
+
+			if (pt->nspare < pt->spare_cap)
+				pt->spare[pt->nspare++] = *s;
+			else
+				pt->mm->free(pt->mm_ctx, s->va, s->pa, S2PT_PAGE_SIZE);
+		}
+		s2pt_spare_drain(pt, S2PT_SPARE_KEEP);
+		pthread_mutex_unlock(&pt->pool_lock);
+	}
+	if (op->res != op->res_small) {
+		free(op->res);
+		op->res = op->res_small;
+		op->res_cap = S2PT_OP_RES;
+	}
+}
+
+/* Every op reserves a proven bound first; getting here is a bug in that
+ * bound, and continuing could only corrupt the table. */
 void s2pt_spare_bound_broken(struct s2pt *pt)
 {
 	(void)pt;
-	fprintf(stderr, "s2pt: internal error: spare-page bound exceeded\n");
+	fprintf(stderr, "s2pt: internal error: reserved-page bound exceeded\n");
 	abort();
 }
 
@@ -67,20 +168,13 @@ void s2pt_invalidate_now(struct s2pt *pt, uint64_t idx, uint64_t size, int level
 		pt->invalidate(pt->inv_ctx, s2pt_ia_out(pt, pt->fmt->desc->flags, idx), size, level);
 }
 
+/* s2pt_destroy() only: nobody else uses the table any more. */
 void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level)
 {
 	(void)level;
+	pthread_mutex_lock(&pt->pool_lock);
 	pt->mm->free(pt->mm_ctx, va, pa, S2PT_PAGE_SIZE);
-}
-
-void s2pt_op_flush(struct s2pt *pt, struct s2pt_op *op)
-{
-	if (op->inv_start != op->inv_end)
-		s2pt_invalidate_now(pt, op->inv_start, op->inv_end - op->inv_start, op->inv_level);
-	for (unsigned i = 0; i < op->ndefer; i++)
-		s2pt_table_release(pt, op->defer[i].va, op->defer[i].pa, op->defer[i].level);
-	op->inv_start = op->inv_end = 0;
-	op->ndefer = 0;
+	pthread_mutex_unlock(&pt->pool_lock);
 }
 
 void *s2pt_p2v_slow(const struct s2pt *pt, uint64_t pa)
@@ -186,6 +280,8 @@ static int s2pt_setup(const struct s2pt_fmt *fmt, const struct s2pt_opts *in, st
 	pt->spare_scrub = pt->mm != &s2pt_heap_mm;
 	pt->invalidate = o.invalidate;
 	pt->inv_ctx = o.inv_ctx;
+	pt->rcu = o.rcu;
+	pthread_mutex_init(&pt->pool_lock, NULL);
 	*ptp = pt;
 	return 0;
 }
@@ -287,25 +383,38 @@ static bool s2pt_uniform(const struct s2pt *pt, uint64_t e, unsigned level, uint
 /*
  * An attached view of a format whose empty slots point at invalid tables
  * must know those pointers to tell holes from tables. They are found from
- * the tree itself: a root slot pointing at a table of 512 identical
- * entries is the invalid table of the level below, whose entries point at
- * the next one down. Without such a slot every entry reads as a table.
+ * the tree itself: the root slot value that most often points at a table
+ * of 512 identical entries is the invalid table of the level below (a
+ * table a writer emptied and left linked looks the same, but only one
+ * slot points at it), whose entries point at the next one down. Without
+ * such a slot every entry reads as a table.
  */
 static void s2pt_empty_learn(struct s2pt *pt)
 {
+	size_t n = pt->root_bytes / sizeof(uint64_t), best_n = 0, best = 0;
 	unsigned top = pt->levels - 1;
 	uint64_t v;
 
-	for (size_t i = pt->root_bytes / sizeof(uint64_t); i-- > 0;) {
+	for (size_t i = 0; i < n; i++) {
+		size_t same = 0;
+
 		if (!s2pt_uniform(pt, pt->root[i], top, &v))
 			continue;
-		pt->empty[top] = pt->root[i];
-		for (unsigned l = top - 1; l > 0; l--) {
-			pt->empty[l] = v;
-			if (!s2pt_uniform(pt, v, l, &v))
-				return;
+		for (size_t j = 0; j < n; j++)
+			same += pt->root[j] == pt->root[i];
+		if (same > best_n) {
+			best_n = same;
+			best = i;
 		}
+	}
+	if (!best_n)
 		return;
+	pt->empty[top] = pt->root[best];
+	s2pt_uniform(pt, pt->root[best], top, &v);
+	for (unsigned l = top - 1; l > 0; l--) {
+		pt->empty[l] = v;
+		if (!s2pt_uniform(pt, v, l, &v))
+			return;
 	}
 }
 
@@ -341,11 +450,14 @@ void s2pt_destroy(struct s2pt *pt)
 	if (!pt)
 		return;
 	if (!pt->read_only) {
+		/* tables other ops unlinked: their callbacks use pt */
+		s2pt_rcu_barrier(pt);
 		pt->fmt->ops->free_tree(pt);
 		pt->mm->free(pt->mm_ctx, pt->root, pt->root_pa, pt->root_bytes);
 		s2pt_empty_free(pt);
 		s2pt_spare_drain(pt, 0);
 	}
+	pthread_mutex_destroy(&pt->pool_lock);
 	free(pt->spare);
 	free(pt);
 }
@@ -369,10 +481,14 @@ int s2pt_info(const struct s2pt *pt, struct s2pt_info *out)
 			out->leaf_sizes |= s2pt_lsize(l);
 	out->root_bytes = pt->root_bytes;
 	if (!pt->read_only)
-		memcpy(out->table_pages, pt->table_pages, sizeof(out->table_pages));
+		for (unsigned l = 0; l < S2PT_MAX_LEVELS; l++)
+			out->table_pages[l] = __atomic_load_n(&pt->table_pages[l], __ATOMIC_RELAXED);
+	pthread_mutex_lock((pthread_mutex_t *)&pt->pool_lock);	/* const: only for reading */
 	out->spare_pages = pt->nspare;
+	pthread_mutex_unlock((pthread_mutex_t *)&pt->pool_lock);
 	for (unsigned l = 0; l < S2PT_MAX_LEVELS; l++)
 		out->empty_pages += pt->empty_va[l] != NULL;
 	out->read_only = pt->read_only;
+	out->flags = pt->flags;
 	return 0;
 }

@@ -25,6 +25,21 @@ static s2pt_always_inline void s2pt_pte_write(uint64_t *ptep, uint64_t v)
 	__atomic_store_n(ptep, v, __ATOMIC_RELEASE);
 }
 
+/* Acq_rel: publishes what @new points at (as the release store does) and,
+ * on failure, reads what the winner published. */
+static s2pt_always_inline bool s2pt_pte_cas(uint64_t *ptep, uint64_t old, uint64_t new)
+{
+	return __atomic_compare_exchange_n(ptep, &old, new, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+/* Acq_rel for the same reasons: the value returned is final, nobody else
+ * changes a slot once it holds the locked marker. */
+static s2pt_always_inline uint64_t s2pt_pte_xchg(uint64_t *ptep, uint64_t new)
+{
+	return __atomic_exchange_n(ptep, new, __ATOMIC_ACQ_REL);
+}
+
 static s2pt_always_inline uint64_t s2pt_empty(const struct s2pt_fmt_desc *f,
 					      const struct s2pt *pt, unsigned level)
 {
@@ -38,9 +53,29 @@ s2pt_kind_of(const struct s2pt_fmt_desc *f, const struct s2pt *pt, uint64_t pte,
 
 	if (pte == s2pt_empty(f, pt, level))
 		return S2PT_NONE;
+	if (pte == f->locked)
+		return S2PT_BUSY;
 	k = f->pte_kind(pte, level);
 	/* nothing lies below level 0, whatever a foreign entry says */
 	return level == 0 && k == S2PT_TABLE ? S2PT_NONE : k;
+}
+
+/*
+ * Change the entry at @ptep from @old, as read, to @new. Racing writers
+ * need compare-and-swap; a single writer needs it only where the hardware
+ * may set A/D in a present leaf meanwhile (the bits would be lost). The
+ * single writer's release store publishes a table as s2pt_pte_write does.
+ * Return: false if the entry no longer holds @old (read it again).
+ */
+static s2pt_always_inline bool s2pt_pte_set(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
+					    uint64_t *ptep, uint64_t old, uint64_t new,
+					    unsigned level)
+{
+	if (s2pt_shared(pt) ||
+	    (f->hw_bits && s2pt_kind_of(f, pt, old, level) == S2PT_LEAF))
+		return s2pt_pte_cas(ptep, old, new);
+	s2pt_pte_write(ptep, new);
+	return true;
 }
 
 /* Geometry: constants for formats with one geometry, so the compiler
@@ -99,9 +134,17 @@ static s2pt_always_inline bool s2pt_ctx_covered(const struct s2pt_ctx *c)
 }
 
 /* Visitors return 0 to go on, S2PT_SKIP to go on without descending into
- * the entry (a table the visitor already dealt with), anything else to stop
- * the walk with that value. */
+ * the entry (a table the visitor already dealt with), S2PT_AGAIN when a
+ * compare-and-swap on it lost (the walk reads it again and visits it
+ * again), anything else to stop the walk with that value. */
 #define S2PT_SKIP 1
+#define S2PT_AGAIN 2
+
+/* Internal walk flag: the walk changes entries. On an entry holding the
+ * locked marker it backs off and descends again from the root: the table
+ * holding the entry may be on its way out. Other walks (readers) see a
+ * locked entry as empty. */
+#define S2PT_WALK_WRITE (1u << 8)
 
 typedef int (*s2pt_visitor)(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 			    const struct s2pt_ctx *c, void *data);
@@ -113,7 +156,10 @@ typedef int (*s2pt_visitor)(const struct s2pt_fmt_desc *f, struct s2pt *pt,
  * POST see table entries around their children. After a LEAF or PRE visit
  * the entry is read again: if the visitor made it a table, the walk
  * descends into it (unless it said S2PT_SKIP); if it replaced a table, the
- * walk does not.
+ * walk does not. Only writers' walks read it again: a reader goes on from
+ * the value it visited. A restart from the root (S2PT_WALK_WRITE) may visit
+ * the tables on the way down again: PRE visitors must be idempotent.
+ * Caller: inside the RCU read-side critical section.
  */
 static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					      uint64_t start, uint64_t end, unsigned which,
@@ -135,16 +181,34 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 		c.old = s2pt_pte_read(c.ptep);
 		c.kind = s2pt_kind_of(f, pt, c.old, l);
 		c.addr = a & ~(s2pt_lsize(l) - 1);
+		if (s2pt_unlikely(c.kind == S2PT_BUSY)) {
+			if (which & S2PT_WALK_WRITE) {
+				s2pt_cpu_relax();
+				l = top;
+				continue;
+			}
+			c.kind = S2PT_NONE;
+		}
 		kind = c.kind == S2PT_TABLE ? S2PT_WALK_TABLE_PRE : S2PT_WALK_LEAF;
+		ret = 0;
 		if (which & kind) {
 			c.visit = kind;
 			ret = visit(f, pt, &c, data);
+			if (ret == S2PT_AGAIN)
+				continue;
 			if (ret && ret != S2PT_SKIP)
 				return ret;
-			c.old = s2pt_pte_read(c.ptep);
-			c.kind = s2pt_kind_of(f, pt, c.old, l);
-		} else {
-			ret = 0;
+			/* a writer goes on from what it made of the entry; a reader
+			 * from what it saw (a split since would show a range twice) */
+			if (which & S2PT_WALK_WRITE) {
+				c.old = s2pt_pte_read(c.ptep);
+				c.kind = s2pt_kind_of(f, pt, c.old, l);
+				if (s2pt_unlikely(c.kind == S2PT_BUSY)) {
+					s2pt_cpu_relax();
+					l = top;
+					continue;
+				}
+			}
 		}
 		if (c.kind == S2PT_TABLE && ret != S2PT_SKIP) {
 			path[l] = c.ptep;
@@ -180,7 +244,11 @@ static inline void s2pt_op_init(struct s2pt_op *op)
 {
 	op->inv_start = op->inv_end = 0;
 	op->inv_level = 0;
-	op->ndefer = 0;
+	op->nres = op->ngone = op->gone_cap = 0;
+	op->res = op->res_small;
+	op->res_cap = S2PT_OP_RES;
+	op->gone = NULL;
+	op->retire = NULL;
 }
 
 /* Note that [addr, addr + size) lost or changed a present entry. */
@@ -201,77 +269,89 @@ static s2pt_always_inline void s2pt_op_inv(struct s2pt_op *op, uint64_t addr, ui
 		op->inv_level = -1;
 }
 
-/* Unlinked table page: release it after the invalidation of this op. */
+/* Unlinked table page: freed after this op's invalidation and a grace
+ * period. The op reserved room for every table it can unlink. */
 static s2pt_always_inline void s2pt_op_defer(struct s2pt *pt, struct s2pt_op *op, void *va,
 					     uint64_t pa, unsigned level)
 {
-	if (op->ndefer == S2PT_OP_DEFER)
-		s2pt_op_flush(pt, op);
-	op->defer[op->ndefer].va = va;
-	op->defer[op->ndefer].pa = pa;
-	op->defer[op->ndefer].level = level;
-	op->ndefer++;
-	pt->table_pages[level]--;
+	if (s2pt_unlikely(op->ngone == op->gone_cap))
+		s2pt_spare_bound_broken(pt);
+	op->gone[op->ngone].va = va;
+	op->gone[op->ngone].pa = pa;
+	op->ngone++;
+	s2pt_count_tables(pt, level, -1);
 }
 
-/* End of a mutating op: one invalidation call, then table release. */
+/* End of a mutating op: one invalidation call, then the unlinked tables go
+ * to call_rcu and unused reserved pages back to the pool. */
 static s2pt_always_inline void s2pt_op_finish(struct s2pt *pt, struct s2pt_op *op)
 {
-	if (op->ndefer)
-		s2pt_op_flush(pt, op);
-	else if (op->inv_start != op->inv_end && pt->invalidate)
+	if (op->inv_start != op->inv_end && pt->invalidate)
 		s2pt_invalidate_now(pt, op->inv_start, op->inv_end - op->inv_start, op->inv_level);
-	if (pt->nspare > S2PT_SPARE_KEEP)
-		s2pt_spare_trim(pt);
+	if (op->nres || op->retire)
+		s2pt_op_done(pt, op);
 }
 
-/* A fresh table of @level entries, all empty, from the spare pool (which
- * the op topped up before changing anything). */
+/* A fresh table of @level entries, all empty, from the op's reserved
+ * pages. A single writer reserved a proven bound; racing writers may need
+ * more than they counted (a table another writer unlinked under them) and
+ * take it from the pool now. Return: NULL if no page could be had. */
 static s2pt_always_inline uint64_t *s2pt_table_new(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-						   unsigned level, uint64_t *pa)
+						   struct s2pt_op *op, unsigned level, uint64_t *pa)
 {
 	struct s2pt_spare *s;
 
-	if (s2pt_unlikely(!pt->nspare))
-		s2pt_spare_bound_broken(pt);
-	s = &pt->spare[--pt->nspare];
+	if (s2pt_unlikely(!op->nres)) {
+		if (!s2pt_shared(pt))
+			s2pt_spare_bound_broken(pt);
+		if (s2pt_op_reserve(pt, op, 1, 0))
+			return NULL;
+	}
+	s = &op->res[--op->nres];
 	*pa = s->pa;
 	if (pt->spare_scrub)	/* zeroed at alloc, but the memory is shared */
 		memset(s->va, 0, S2PT_PAGE_SIZE);
 	if (f->flags & S2PT_FMT_EMPTY_TABLE)
 		for (unsigned i = 0; i < 512; i++)
 			s->va[i] = pt->empty[level];
-	pt->table_pages[level]++;
+	s2pt_count_tables(pt, level, 1);
 	return s->va;
 }
 
-/* Make the spare pool hold at least @n pages; the only place a mutating
- * op can fail for memory, and it runs before anything changes. */
-static s2pt_always_inline int s2pt_spare_need(struct s2pt *pt, uint64_t n)
+/* Give back a table from s2pt_table_new() that was never published (its
+ * compare-and-swap lost): zeroed, as reserved pages are. */
+static s2pt_always_inline void s2pt_table_unnew(struct s2pt *pt, struct s2pt_op *op,
+						uint64_t *t, uint64_t pa, unsigned level)
 {
-	if (s2pt_likely(pt->nspare >= n))
-		return 0;
-	return s2pt_spare_topup(pt, n);
+	memset(t, 0, S2PT_PAGE_SIZE);
+	op->res[op->nres].va = t;	/* it came from res: there is room */
+	op->res[op->nres].pa = pa;
+	op->nres++;
+	s2pt_count_tables(pt, level, -1);
 }
 
 /*
  * Replace the present entry in @c with @new. Break-before-make formats go
- * through the empty value and an immediate invalidation when @bbm (output
- * address, block size or memory type changes); otherwise the change joins
- * the op's invalidation range.
+ * through the locked marker and an immediate invalidation when @bbm
+ * (output address, block size or memory type changes); otherwise the
+ * change joins the op's invalidation range. Return: false if the entry
+ * changed since @c read it (nothing done).
  */
-static s2pt_always_inline void s2pt_replace(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+static s2pt_always_inline bool s2pt_replace(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 					    struct s2pt_op *op, const struct s2pt_ctx *c,
 					    uint64_t new, bool bbm, int inv_level)
 {
 	if ((f->flags & S2PT_FMT_BBM) && bbm) {
-		s2pt_pte_write(c->ptep, s2pt_empty(f, pt, c->level));
+		if (!s2pt_pte_set(f, pt, c->ptep, c->old, f->locked, c->level))
+			return false;
 		s2pt_invalidate_now(pt, c->addr, s2pt_ctx_size(c), inv_level);
-		s2pt_pte_write(c->ptep, new);
-		return;
+		s2pt_pte_write(c->ptep, new);	/* ours while locked */
+		return true;
 	}
-	s2pt_pte_write(c->ptep, new);
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, new, c->level))
+		return false;
 	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), inv_level);
+	return true;
 }
 
 /*
@@ -287,26 +367,38 @@ static s2pt_always_inline uint64_t s2pt_leaf_step(const struct s2pt_fmt_desc *f,
 }
 
 /* Replace the leaf block in @c by a table of 512 leaves one level down with
- * the same output and attributes (hardware A/D bits kept). */
-static s2pt_always_inline void s2pt_split_block(const struct s2pt_fmt_desc *f, struct s2pt *pt,
-						struct s2pt_op *op, const struct s2pt_ctx *c)
+ * the same output and attributes (hardware A/D bits kept). Return: 0,
+ * S2PT_AGAIN if the block changed meanwhile, -ENOMEM if racing writers
+ * used up the pages reserved and the pool has none (block left as is). */
+static s2pt_always_inline int s2pt_split_block(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					       struct s2pt_op *op, const struct s2pt_ctx *c)
 {
 	unsigned l = c->level;
 	uint64_t oa = f->pte_addr(c->old, l);
 	uint32_t prot = f->pte_prot(c->old, l);
 	uint64_t hw = c->old & f->hw_bits;	/* the block's A/D go to every page */
 	uint64_t pa, e, step = s2pt_leaf_step(f, oa, prot, l - 1, &e);
-	uint64_t *t = s2pt_table_new(f, pt, l - 1, &pa);
+	uint64_t *t = s2pt_table_new(f, pt, op, l - 1, &pa);
 
+	if (!t)
+		return -ENOMEM;
 	/* plain stores: nobody sees the table until s2pt_replace publishes it */
 	for (unsigned i = 0; i < 512; i++, e += step)
 		t[i] = (e & ~f->hw_bits) | hw;
-	s2pt_replace(f, pt, op, c, f->pte_table(pa, l), true, (int)l);
+	if (s2pt_replace(f, pt, op, c, f->pte_table(pa, l), true, (int)l))
+		return 0;
+	s2pt_table_unnew(pt, op, t, pa, l - 1);
+	return S2PT_AGAIN;
 }
 
 /*
  * Release every table of the subtree rooted at table @t (@level entries):
- * after @op's invalidation when @op is given, at once otherwise (destroy).
+ * after @op's invalidation and a grace period when @op is given, at once
+ * otherwise (destroy). With racing writers every entry is first swapped
+ * for the locked marker, so a writer still inside the subtree fails its
+ * compare-and-swap and starts over from the root; an entry another writer
+ * holds locked is waited for (it holds it only for a break-before-make or
+ * its own unlink below us).
  */
 static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, struct s2pt *pt,
 						 struct s2pt_op *op, uint64_t *t, uint64_t pa,
@@ -314,6 +406,7 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 {
 	uint64_t *tb[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS];
 	unsigned pos[S2PT_MAX_LEVELS], d = level;
+	bool freeze = op && s2pt_shared(pt);
 
 	tb[d] = t;
 	tpa[d] = pa;
@@ -321,13 +414,13 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 	for (;;) {
 		uint64_t e;
 
-		if (d == 0)	/* leaves only: nothing below */
+		if (d == 0 && !freeze)	/* leaves only: nothing below */
 			pos[d] = 512;
 		if (pos[d] == 512) {
 			if (op) {
 				s2pt_op_defer(pt, op, tb[d], tpa[d], d);
 			} else {
-				pt->table_pages[d]--;
+				s2pt_count_tables(pt, d, -1);
 				s2pt_table_release(pt, tb[d], tpa[d], d);
 			}
 			if (d == level)
@@ -335,7 +428,15 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 			d++;
 			continue;
 		}
-		e = s2pt_pte_read(tb[d] + pos[d]++);
+		if (freeze) {
+			while ((e = s2pt_pte_read(tb[d] + pos[d])) == f->locked)
+				s2pt_cpu_relax();
+			if (!s2pt_pte_cas(tb[d] + pos[d], e, f->locked))
+				continue;	/* changed: look again */
+			pos[d]++;
+		} else {
+			e = s2pt_pte_read(tb[d] + pos[d]++);
+		}
 		if (d > 0 && s2pt_kind_of(f, pt, e, d) == S2PT_TABLE) {
 			tpa[d - 1] = f->pte_addr(e, d);
 			tb[d - 1] = (uint64_t *)s2pt_p2v(pt, tpa[d - 1]);
@@ -344,9 +445,105 @@ static s2pt_always_inline void s2pt_free_subtree(const struct s2pt_fmt_desc *f, 
 	}
 }
 
+/*
+ * Unlink the table under the entry in @c, whose whole span the op covers,
+ * and put @new there: the empty value, or a leaf (after the invalidation
+ * on break-before-make formats). The entry is locked first, then the
+ * subtree frozen and queued for release. Return: false if the entry
+ * changed since @c read it (nothing done).
+ */
+static s2pt_always_inline bool s2pt_zap_table(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					      struct s2pt_op *op, const struct s2pt_ctx *c,
+					      uint64_t new)
+{
+	uint64_t pa = f->pte_addr(c->old, c->level);
+
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, f->locked, c->level))
+		return false;
+	s2pt_free_subtree(f, pt, op, (uint64_t *)s2pt_p2v(pt, pa), pa, c->level - 1);
+	if ((f->flags & S2PT_FMT_BBM) && new != s2pt_empty(f, pt, c->level)) {
+		s2pt_invalidate_now(pt, c->addr, s2pt_ctx_size(c), -1);
+		s2pt_pte_write(c->ptep, new);	/* ours while locked */
+		return true;
+	}
+	s2pt_pte_write(c->ptep, new);
+	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), -1);
+	return true;
+}
+
+/*
+ * Unlink the subtree under the entry in @c, found by a map without REPLACE
+ * where it is about to put one leaf: racing writers leave emptied tables
+ * linked. Every entry below is locked unless it holds a leaf, which means
+ * a racing writer mapped a page there since the map's check; then the
+ * locked entries go back to empty (sub-tables emptied so far are released
+ * all the same), the path back to its tables, the entry to what it was.
+ * Return: 0 with @new in the entry, S2PT_AGAIN if the entry changed
+ * first, -EEXIST on such a leaf.
+ */
+static s2pt_always_inline int s2pt_zap_empty(const struct s2pt_fmt_desc *f, struct s2pt *pt,
+					     struct s2pt_op *op, const struct s2pt_ctx *c,
+					     uint64_t new)
+{
+	uint64_t *tb[S2PT_MAX_LEVELS], tpa[S2PT_MAX_LEVELS], e;
+	unsigned pos[S2PT_MAX_LEVELS], top = c->level - 1, d = top, k;
+	enum s2pt_kind kind;
+
+	if (!s2pt_pte_set(f, pt, c->ptep, c->old, f->locked, c->level))
+		return S2PT_AGAIN;
+	tpa[d] = f->pte_addr(c->old, c->level);
+	tb[d] = (uint64_t *)s2pt_p2v(pt, tpa[d]);
+	pos[d] = 0;
+	for (;;) {
+		if (pos[d] == 512) {
+			s2pt_op_defer(pt, op, tb[d], tpa[d], d);
+			if (d++ == top)
+				break;
+			continue;
+		}
+		e = s2pt_pte_read(tb[d] + pos[d]);
+		kind = s2pt_kind_of(f, pt, e, d);
+		if (kind == S2PT_BUSY) {	/* a break-before-make: soon over */
+			s2pt_cpu_relax();
+			continue;
+		}
+		if (kind == S2PT_LEAF)
+			goto conflict;
+		if (!s2pt_pte_set(f, pt, tb[d] + pos[d], e, f->locked, d))
+			continue;
+		pos[d]++;
+		if (kind == S2PT_TABLE) {
+			tpa[d - 1] = f->pte_addr(e, d);
+			tb[d - 1] = (uint64_t *)s2pt_p2v(pt, tpa[d - 1]);
+			pos[--d] = 0;
+		}
+	}
+	if (f->flags & S2PT_FMT_BBM) {
+		s2pt_invalidate_now(pt, c->addr, s2pt_ctx_size(c), -1);
+		s2pt_pte_write(c->ptep, new);	/* ours while locked */
+		return 0;
+	}
+	s2pt_pte_write(c->ptep, new);
+	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), -1);
+	return 0;
+conflict:
+	for (k = d; k <= top; k++) {
+		unsigned n = k == d ? pos[k] : pos[k] - 1;
+
+		for (unsigned i = 0; i < n; i++)
+			s2pt_pte_write(tb[k] + i, s2pt_empty(f, pt, k));
+		if (k > d)	/* the entry it went down through */
+			s2pt_pte_write(tb[k] + n, f->pte_table(tpa[k - 1], k));
+	}
+	s2pt_pte_write(c->ptep, c->old);
+	s2pt_op_inv(op, c->addr, s2pt_ctx_size(c), -1);	/* released tables */
+	return -EEXIST;
+}
+
 /* Whether table @t (@level entries) holds nothing. @hint is a slot just
  * cleared: its neighbours are the likeliest to be in use, which keeps
- * unmapping page by page, up or down, at O(1) per page. */
+ * unmapping page by page, up or down, at O(1) per page. Single writer
+ * only (racing writers never unlink a table that is merely empty). */
 static s2pt_always_inline bool s2pt_table_empty(const struct s2pt_fmt_desc *f,
 						const struct s2pt *pt, const uint64_t *t,
 						unsigned level, unsigned hint)
@@ -356,7 +553,7 @@ static s2pt_always_inline bool s2pt_table_empty(const struct s2pt_fmt_desc *f,
 	if ((hint < 511 && s2pt_pte_read(t + hint + 1) != e) ||
 	    (hint > 0 && s2pt_pte_read(t + hint - 1) != e))
 		return false;
-	/* plain loads so the scan vectorises; one writer owns this table now */
+	/* plain loads so the scan vectorises; the one writer owns this table */
 	for (unsigned i = 0; i < 512; i += 8) {
 		uint64_t x = 0;
 

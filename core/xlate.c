@@ -4,7 +4,7 @@
  * walk is instantiated per format (core/xlate.h).
  */
 #include <string.h>
-#include "core/pt.h"
+#include "core/rcu.h"
 
 int s2pt_xlate_fault(struct s2pt_xlate *out, unsigned stage, unsigned kind, int level,
 		     uint64_t addr)
@@ -129,14 +129,24 @@ int s2pt_xlate_s2(const struct s2pt_guest *g, uint64_t gpa, uint32_t access,
 int s2pt_translate(const struct s2pt_guest *g, uint64_t gva, uint32_t access,
 		   struct s2pt_xlate *out)
 {
+	int ret;
+
 	if (!g || !out || g->sz < sizeof(*g) || !g->hpa_to_va ||
 	    (access & ~(S2PT_ACC_READ | S2PT_ACC_WRITE | S2PT_ACC_EXEC | S2PT_ACC_USER)))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (g->s1)
-		return g->s1->ops->xlate(g, gva, access, out);
-	/* no first stage: the gva is the gpa, with every first-stage right */
-	out->gpa = gva;
-	out->s1_prot = S2PT_R | S2PT_W | S2PT_X | S2PT_U;
-	return s2pt_xlate_s2(g, gva, access, 0, false, out);
+	/* the guest's own tables are not ours to free; the second stage's are */
+	if (g->s2)
+		s2pt_rcu_lock(g->s2);
+	if (g->s1) {
+		ret = g->s1->ops->xlate(g, gva, access, out);
+	} else {
+		/* no first stage: the gva is the gpa, with every first-stage right */
+		out->gpa = gva;
+		out->s1_prot = S2PT_R | S2PT_W | S2PT_X | S2PT_U;
+		ret = s2pt_xlate_s2(g, gva, access, 0, false, out);
+	}
+	if (g->s2)
+		s2pt_rcu_unlock(g->s2);
+	return ret;
 }

@@ -38,6 +38,7 @@ static s2pt_always_inline int s2pt_do_xlate(const struct s2pt_fmt_desc *f,
 		out->reads++;
 		switch (s2pt_kind_of(f, &v, e, (unsigned)l)) {
 		case S2PT_NONE:
+		case S2PT_BUSY:	/* the locked marker is a not-present value too */
 			return s2pt_xlate_fault(out, 1, S2PT_XF_NOT_PRESENT, l, gva);
 		case S2PT_TABLE:
 			tgpa = f->pte_addr(e, (unsigned)l);

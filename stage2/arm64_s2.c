@@ -239,6 +239,7 @@ static const struct s2pt_fmt_desc arm64_s2_desc = {
 	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_BBM,
 	.prot_bits = S2_PROT_BITS,
 	.hw_bits = S2_AF,
+	.locked = A64_LOCKED,
 	.young_bit = S2_AF,
 	.dirty_bit = 0,
 	.levels_for = s2_levels_for,

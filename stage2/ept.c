@@ -31,6 +31,9 @@
 					 * execute control for EPT" is 1 (MBEC);
 					 * ignored otherwise */
 #define EPT_SW0		(1ull << 11)	/* bit 11 ignored in every entry */
+/* Not present (bits 2:0 and, for MBEC, bit 10 clear: §29.3.2), so every other
+ * bit is ignored: the locked marker of core/fmt.h, in bit 11. */
+#define EPT_LOCKED	EPT_SW0
 #define EPT_SW1		(1ull << 52)	/* bits 56:52 ignored in every entry; 57,
 					 * 58, 60, 61 and 63 have optional uses */
 #define EPT_SW2		(1ull << 53)
@@ -198,6 +201,7 @@ static const struct s2pt_fmt_desc name = {				\
 	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_OPT_AD | S2PT_FMT_XU_BY_PAGE,	\
 	.prot_bits = EPT_PROT_BITS,					\
 	.hw_bits = EPT_A | EPT_D,					\
+	.locked = EPT_LOCKED,						\
 	.young_bit = EPT_A,						\
 	.dirty_bit = EPT_D,						\
 	.pte_leaf = ept_pte_leaf,					\

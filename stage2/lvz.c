@@ -94,6 +94,7 @@ static const struct s2pt_fmt_desc lvz_desc = {
 	.flags = S2PT_FMT_STAGE2 | S2PT_FMT_EMPTY_TABLE,
 	.prot_bits = LVZ_PROT_BITS,
 	.hw_bits = 0,
+	.locked = LA_LOCKED,
 	.pte_leaf = lvz_pte_leaf,
 	.pte_table = la_pte_table,
 	.pte_kind = la_pte_kind,

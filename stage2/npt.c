@@ -99,6 +99,7 @@ static const struct s2pt_fmt_desc npt_desc = {
 	.flags = S2PT_FMT_STAGE2,
 	.prot_bits = NPT_PROT_BITS,
 	.hw_bits = X86_A | X86_D,
+	.locked = X86_LOCKED,
 	.young_bit = X86_A,
 	.dirty_bit = X86_D,
 	.pte_leaf = npt_pte_leaf,

@@ -135,6 +135,7 @@ static const struct s2pt_fmt_desc name = {				\
 	.flags = S2PT_FMT_STAGE2,					\
 	.prot_bits = GS_PROT_BITS,					\
 	.hw_bits = SV_A | SV_D,						\
+	.locked = SV_LOCKED,						\
 	.young_bit = SV_A,						\
 	.dirty_bit = SV_D,						\
 	.pte_leaf = gs_pte_leaf,					\

@@ -21,8 +21,7 @@ static int guest_read(struct vm *vm, uint64_t cr3, uint64_t gva, void *buf, size
 	struct s2pt_xlate x;
 	int r = 0;
 
-	mem_guest_view(vm, cr3, &g);
-	pthread_rwlock_rdlock(&vm->map_lock);
+	mem_guest_view(vm, cr3, &g);		/* s2pt_translate() is a reader */
 	while (!r && len) {
 		size_t n = PAGE - (gva & (PAGE - 1));
 
@@ -34,7 +33,6 @@ static int guest_read(struct vm *vm, uint64_t cr3, uint64_t gva, void *buf, size
 		gva += n;
 		len -= n;
 	}
-	pthread_rwlock_unlock(&vm->map_lock);
 	return r;
 }
 
@@ -146,53 +144,46 @@ static void device(struct vm *vm, uint64_t gpa, uint8_t *data, unsigned len, boo
 }
 
 /*
- * An access KVM found no writable slot for. The s2pt map (a lookup, as a
- * reader) tells what the gpa is: read-only RAM (a write: dropped), RAM
- * whose slot is being replaced (the access is done on the backing store),
- * ballooned-out RAM (mapped back on demand, then as before), or no RAM at
- * all (a device). The access is done under the same read lock as the
- * lookup, so the balloon cannot take the page in between.
+ * An access KVM found no writable slot for. A lookup in the s2pt map (an
+ * RCU reader: no lock, however busy the balloon) tells what the gpa is:
+ * read-only RAM (a write: dropped), RAM whose slot is being replaced (the
+ * access is done on the backing store), ballooned-out RAM (its granule
+ * mapped back on demand, then as before), or no RAM (a device). The
+ * balloon may take the page again right after the lookup: harmless, as
+ * the backing stays and RAM always sits at the same offset in it.
  */
 int dev_mmio(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct kvm_run *run = v->run;
 	uint64_t gpa = run->mmio.phys_addr;
-	unsigned len = run->mmio.len;
-	bool write = run->mmio.is_write, pulled = false;
+	unsigned len = run->mmio.len, st = ST_MMIO_RAM;
 	struct s2pt_leaf l;
-	uint8_t *p;
 	int r;
 
 	if ((gpa & (PAGE - 1)) + len > PAGE)
 		return -EFAULT;		/* the guests do aligned accesses */
-	for (;;) {
-		pthread_rwlock_rdlock(&vm->map_lock);
-		r = s2pt_lookup(vm->map, gpa, &l);
-		if (!r) {
-			p = vm->host + l.oa;
-			if (write && !(l.prot & S2PT_W)) {
-				atomic_fetch_add(&vm->stat[ST_MMIO_ROM], 1);
-			} else if (write) {
-				memcpy(p, run->mmio.data, len);
-				mem_mark_dirty(vm, gpa);
-			} else {
-				memcpy(run->mmio.data, p, len);
-			}
-		}
-		pthread_rwlock_unlock(&vm->map_lock);
-		if (!r) {
-			if (l.prot & S2PT_W)
-				atomic_fetch_add(&vm->stat[pulled ? ST_MMIO_BALLOON : ST_MMIO_RAM], 1);
-			return 0;
-		}
-		r = mem_balloon_in(vm, gpa);
-		if (r < 0)
-			return r;
-		if (!r) {
-			device(vm, gpa, run->mmio.data, len, write);
-			return 0;
-		}
-		pulled = true;
+	r = s2pt_lookup(vm->map, gpa, &l);
+	if (r == -ENOENT && gpa - vm->balloon_lo < vm->balloon_hi - vm->balloon_lo) {
+		/* only the balloon unmaps RAM there */
+		r = mem_balloon(vm, gpa, false);
+		l = (struct s2pt_leaf){ .oa = RAM_HPA + gpa, .prot = S2PT_R | S2PT_W };
+		st = ST_MMIO_BALLOON;
 	}
+	if (r == -ENOENT) {
+		device(vm, gpa, run->mmio.data, len, run->mmio.is_write);
+		return 0;
+	}
+	if (r)
+		return r;
+	if (!(l.prot & S2PT_W))
+		st = ST_MMIO_ROM;
+	if (!run->mmio.is_write) {
+		memcpy(run->mmio.data, vm->host + l.oa, len);
+	} else if (st != ST_MMIO_ROM) {
+		memcpy(vm->host + l.oa, run->mmio.data, len);
+		mem_mark_dirty(vm, gpa);
+	}
+	atomic_fetch_add(&vm->stat[st], 1);
+	return 0;
 }

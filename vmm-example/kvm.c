@@ -31,7 +31,7 @@ int kvm_create_vm(int kvm)
 	return ret_of(ioctl(kvm, KVM_CREATE_VM, 0));
 }
 
-int kvm_check_ext(int fd, unsigned long cap)
+static int kvm_check_ext(int fd, unsigned long cap)
 {
 	return ret_of(ioctl(fd, KVM_CHECK_EXTENSION, cap));
 }

@@ -16,36 +16,6 @@
 #define ABI_TSS_SIZE	256
 #define TSS_LIMIT	(0x68 + 0x80)	/* with the bitmap of ports 0..0x3ff */
 
-/* RAM is one run in the backing store, so guest-physical RAM is here. */
-static void *ram(struct vm *vm, uint64_t gpa)
-{
-	return vm->host + RAM_HPA + gpa;
-}
-
-static const Elf64_Sym *elf_symbol(const uint8_t *elf, size_t len, const char *name)
-{
-	const Elf64_Ehdr *eh = (const void *)elf;
-	const Elf64_Shdr *sh = (const void *)(elf + eh->e_shoff);
-
-	if (eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) > len)
-		return NULL;
-	for (int i = 0; i < eh->e_shnum; i++) {
-		const Elf64_Shdr *str = &sh[sh[i].sh_link];
-
-		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum ||
-		    sh[i].sh_offset + sh[i].sh_size > len || str->sh_offset + str->sh_size > len)
-			continue;
-		for (uint64_t j = 0; j < sh[i].sh_size / sizeof(Elf64_Sym); j++) {
-			const Elf64_Sym *s = (const Elf64_Sym *)(elf + sh[i].sh_offset) + j;
-
-			if (s->st_name < str->sh_size &&
-			    !strcmp((const char *)elf + str->sh_offset + s->st_name, name))
-				return s;
-		}
-	}
-	return NULL;
-}
-
 /* Copy the PT_LOAD segments and map each with its ELF permissions. */
 static int load_segments(struct vm *vm, const uint8_t *elf, size_t len)
 {
@@ -68,7 +38,7 @@ static int load_segments(struct vm *vm, const uint8_t *elf, size_t len)
 		    ph->p_offset + ph->p_filesz > len || ph->p_filesz > ph->p_memsz ||
 		    ph->p_vaddr != ph->p_paddr)
 			return -ENOEXEC;
-		memcpy(ram(vm, ph->p_paddr), elf + ph->p_offset, ph->p_filesz);
+		memcpy(guest_ram(vm, ph->p_paddr), elf + ph->p_offset, ph->p_filesz);
 		prot |= (ph->p_flags & PF_W ? S2PT_W : 0) | (ph->p_flags & PF_X ? S2PT_X : 0);
 		r = s2pt_map(vm->gpt, start, start, end - start, prot, 0);
 		if (r)
@@ -92,7 +62,7 @@ static int build_tables(struct vm *vm, uint64_t heap_end)
 	uint64_t heap_pages = (heap_end - ABI_HEAP_GPA) / PAGE;
 	int r;
 
-	r = s2pt_arena_create(ram(vm, ABI_PT_GPA), ABI_PT_GPA, ABI_PT_SIZE, &vm->gpt_arena);
+	r = s2pt_arena_create(guest_ram(vm, ABI_PT_GPA), ABI_PT_GPA, ABI_PT_SIZE, &vm->gpt_arena);
 	if (r)
 		return r;
 	o.mm_ctx = vm->gpt_arena;
@@ -121,7 +91,7 @@ static int build_tables(struct vm *vm, uint64_t heap_end)
 
 static void gdt_tss(struct vm *vm)
 {
-	uint64_t *gdt = ram(vm, ABI_GDT_GPA);
+	uint64_t *gdt = guest_ram(vm, ABI_GDT_GPA);
 
 	gdt[1] = 0x00af9a000000ffffull;		/* 0x08 kernel code, 64-bit */
 	gdt[2] = 0x00cf92000000ffffull;		/* 0x10 kernel data */
@@ -129,7 +99,7 @@ static void gdt_tss(struct vm *vm)
 	gdt[4] = 0x00affa000000ffffull;		/* 0x23 user code, 64-bit */
 	for (int i = 0; i < ABI_MAX_CPUS; i++) {
 		uint64_t tss = ABI_TSS_GPA + ABI_TSS_SIZE * (uint64_t)i;
-		uint8_t *t = ram(vm, tss);
+		uint8_t *t = guest_ram(vm, tss);
 		uint64_t rsp0 = ABI_KSTACK_GPA + ABI_KSTACK_SIZE * (uint64_t)(i + 1);
 		uint16_t iomap = 0x68;
 
@@ -149,11 +119,11 @@ static void gdt_tss(struct vm *vm)
 
 static void idt(struct vm *vm)
 {
-	uint64_t *idt = ram(vm, ABI_IDT_GPA);
+	uint64_t *idt = guest_ram(vm, ABI_IDT_GPA);
 
 	/* vectors 0..31: 64-bit interrupt gates, DPL 0, to the guest's stubs */
 	for (uint64_t v = 0; v < 32; v++) {
-		uint64_t h = vm->isr_stubs + 16 * v;
+		uint64_t h = ABI_ISR_GPA + 16 * v;
 
 		idt[2 * v] = (h & 0xffff) | SEL_KCODE << 16 | 0x8eull << 40 | (h >> 16 & 0xffff) << 48;
 		idt[2 * v + 1] = h >> 32;
@@ -167,8 +137,7 @@ static void idt(struct vm *vm)
 int load_guest(struct vm *vm, const void *elf, size_t len, uint32_t rounds, uint64_t demand)
 {
 	uint64_t heap_end = vm->ram_size - DEMAND_RESERVE;
-	const Elf64_Sym *isr;
-	struct abi_boot *b = ram(vm, ABI_BOOT_GPA);
+	struct abi_boot *b = guest_ram(vm, ABI_BOOT_GPA);
 	int r;
 
 	if (vm->ram_size < ABI_HEAP_GPA + DEMAND_RESERVE + 0x100000 || demand > DEMAND_RESERVE / PAGE)
@@ -178,13 +147,9 @@ int load_guest(struct vm *vm, const void *elf, size_t len, uint32_t rounds, uint
 		r = load_segments(vm, elf, len);
 	if (r)
 		return r;
-	isr = elf_symbol(elf, len, "isr_stubs");
-	if (!isr)
-		return -ENOEXEC;
-	vm->isr_stubs = isr->st_value;
 	vm->demand_next = heap_end;
-	vm->heap_start = ABI_HEAP_GPA;
-	vm->heap_end = heap_end;
+	vm->balloon_lo = (ABI_HEAP_GPA + vm->granule - 1) & ~(vm->granule - 1);
+	vm->balloon_hi = heap_end & ~(vm->granule - 1);	/* whole granules of the heap */
 	gdt_tss(vm);
 	idt(vm);
 	*b = (struct abi_boot){
@@ -197,8 +162,12 @@ int load_guest(struct vm *vm, const void *elf, size_t len, uint32_t rounds, uint
 	return 0;
 }
 
-/* Map one page at @gva in the guest's own tables (a #PF it took). Only
- * not-present -> present, which needs no TLB flush in the guest. */
+/*
+ * Map one page at @gva in the guest's own tables (a #PF it took). Only
+ * not-present -> present, which needs no TLB flush in the guest. gpt_lock
+ * is not for the table (s2pt takes concurrent writers) but for the VMM's
+ * allocation: which page each gva gets, in the order snapshots replay.
+ */
 int guest_map_demand(struct vm *vm, uint64_t gva)
 {
 	int r = -ENOSPC;
@@ -216,11 +185,6 @@ int guest_map_demand(struct vm *vm, uint64_t gva)
 	}
 	pthread_mutex_unlock(&vm->gpt_lock);
 	return r;
-}
-
-struct abi_boot *guest_boot(struct vm *vm)
-{
-	return ram(vm, ABI_BOOT_GPA);
 }
 
 /* 64-bit ring 0 at the ELF entry with paging on: no real-mode detour. */

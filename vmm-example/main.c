@@ -6,12 +6,14 @@
 #define _GNU_SOURCE
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <urcu/urcu-memb.h>
 #include "vmm.h"
 
 extern const uint8_t default_guest[], default_guest_end[];
@@ -54,24 +56,20 @@ static uint64_t parse_size(const char *s)
 	}
 }
 
+/* The whole of @path, mapped read-only for the VMM's lifetime */
 static void *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	void *p = MAP_FAILED;
 
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET)) {
-		buf = malloc((size_t)n);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-		*len = (size_t)n;
+	if (fd >= 0 && !fstat(fd, &st) && st.st_size > 0) {
+		*len = (size_t)st.st_size;
+		p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
 	}
-	fclose(f);
-	return buf;
+	if (fd >= 0)
+		close(fd);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static int create_vcpus(struct vm *vm)
@@ -145,7 +143,9 @@ int main(int argc, char **argv)
 		{ "restore", 1, 0, 'R' }, { "s2-format", 1, 0, 'f' }, { "quiet", 0, 0, 'q' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	static struct vm vm = { .ncpus = 1, .memfd = -1 };
+	static struct vm vm = { .ncpus = 1, .memfd = -1, .slot_lock = PTHREAD_MUTEX_INITIALIZER,
+				.gpt_lock = PTHREAD_MUTEX_INITIALIZER,
+				.serial_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct run_opts ro = { 0 };
 	const char *guest = NULL, *restore = NULL, *step = "options";
 	const void *elf = default_guest;
@@ -153,10 +153,9 @@ int main(int argc, char **argv)
 	uint64_t ram = 64 << 20, gva = 0, demand = 16;
 	unsigned rounds = 3, xcount = 0;
 	bool xlate = false, quiet = false;
-	struct timespec t0, t1;
+	double t0 = now();
 	int c, r = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': ram = parse_size(optarg); break;
@@ -192,12 +191,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!vm.s2fmt)
 		vm.s2fmt = host_format();
-	pthread_rwlock_init(&vm.map_lock, NULL);
-	pthread_mutex_init(&vm.gpt_lock, NULL);
-	pthread_mutex_init(&vm.serial_lock, NULL);
 	if (ro.dirty_ms || ro.snapshot)
 		vm.slot_flags = KVM_MEM_LOG_DIRTY_PAGES;
 
+	urcu_memb_register_thread();		/* main calls s2pt too */
 	step = "open /dev/kvm";
 	vm.kvm_fd = r = kvm_open();
 	if (r >= 0) {
@@ -218,8 +215,6 @@ int main(int argc, char **argv)
 		step = "load guest";
 		r = load_guest(&vm, elf, elf_len, rounds, demand);
 	}
-	if (guest)
-		free((void *)elf);
 	if (!r) {
 		step = "create vCPUs";
 		r = create_vcpus(&vm);
@@ -239,22 +234,15 @@ int main(int argc, char **argv)
 	if (!r && xlate) {
 		step = "translate";
 		r = translate(&vm, gva, xcount);
-		if (r >= 0) {
-			vm_fini(&vm);
-			return r;
-		}
-	}
-	if (!r) {
+	} else if (!r) {
 		step = "run";
 		r = run_vm(&vm, &ro);
 	}
-	if (r) {
+	if (r < 0)
 		fprintf(stderr, "s2vmm: %s: %s\n", step, strerror(-r));
-		vm_fini(&vm);
-		return 2;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	report(&vm, ro.dirty_ms, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+	else if (!xlate)
+		report(&vm, ro.dirty_ms, now() - t0);
 	vm_fini(&vm);
-	return vm.exit_status;
+	urcu_memb_unregister_thread();
+	return r < 0 ? 2 : xlate ? r : vm.exit_status;
 }

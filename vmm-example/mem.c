@@ -2,6 +2,16 @@
 /*
  * Guest memory: an s2pt second-stage map from guest-physical addresses to
  * offsets ("hpa") in one memfd, and the KVM memslots derived from it.
+ *
+ * Locking. The map takes none: s2pt lets registered threads look up, map
+ * and unmap at once (lookups are RCU readers, changes compare-and-swap
+ * entries), and the backing store under it never goes away. slot_lock is
+ * about KVM, not the map: it serialises the VMM's memslot table (ids, the
+ * run each slot holds) with the KVM_SET_USER_MEMORY_REGION and
+ * KVM_GET_DIRTY_LOG calls that change or read it. Held around map changes
+ * too, it would only make a vCPU's map-back wait for the balloon: every
+ * change is followed by a sync whose walk starts after it, so the slots
+ * catch up with the map even when some sync's walk races another change.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,9 +33,11 @@
  */
 #define RAM_BALLOON S2PT_SW0
 
+static int sync_slots(struct vm *vm);
+
 int mem_init(struct vm *vm, uint64_t ram_size)
 {
-	struct s2pt_opts o = { .sz = sizeof(o) };
+	struct s2pt_opts o = { .sz = sizeof(o) };	/* any number of writers */
 	uint64_t *rom;
 	int r;
 
@@ -58,7 +70,7 @@ int mem_init(struct vm *vm, uint64_t ram_size)
 			     RAM_PROT | RAM_BALLOON, S2PT_MAP_HUGE);
 	if (!r)
 		r = s2pt_map(vm->map, ABI_ROM_GPA, ROM_HPA, ABI_ROM_SIZE, S2PT_R, S2PT_MAP_HUGE);
-	return r ? r : mem_sync_slots(vm);
+	return r ? r : sync_slots(vm);
 }
 
 void mem_fini(struct vm *vm)
@@ -73,21 +85,20 @@ void mem_fini(struct vm *vm)
 
 /* Slots from the map: runs contiguous in gpa and hpa with equal access. */
 struct runs {
-	struct slot s[MAX_SLOTS];
+	struct vm *vm;
 	int n;
-	uint32_t ram_flags;
-	uint64_t granule;
+	struct slot s[MAX_SLOTS];
 };
 
 static int run_visit(const struct s2pt_visit *v, void *arg)
 {
 	struct runs *rs = arg;
-	uint32_t flags = (v->leaf->prot & S2PT_W) ? rs->ram_flags : KVM_MEM_READONLY;
+	uint32_t flags = (v->leaf->prot & S2PT_W) ? rs->vm->slot_flags : KVM_MEM_READONLY;
 	struct slot *last = rs->n ? &rs->s[rs->n - 1] : NULL;
 
 	if (last && last->gpa + last->size == v->ia && last->hpa + last->size == v->leaf->oa &&
 	    last->flags == flags && last->prot == v->leaf->prot &&
-	    !((v->leaf->prot & RAM_BALLOON) && v->ia % rs->granule == 0)) {
+	    !((v->leaf->prot & RAM_BALLOON) && v->ia % rs->vm->granule == 0)) {
 		last->size += v->size;
 		return 0;
 	}
@@ -105,23 +116,17 @@ static bool slot_eq(const struct slot *a, const struct slot *b)
 }
 
 /* Merge one slot's KVM dirty log into vm->dirty; return the pages KVM
- * reported (written since the last harvest). */
+ * reported (written since the last harvest). Caller holds slot_lock. */
 static uint64_t harvest_slot(struct vm *vm, const struct slot *s, int *err)
 {
-	uint64_t pages = s->size / PAGE, n = 0, first = s->gpa / PAGE;
+	uint64_t pages = s->size / PAGE, n = 0;
 	uint64_t *bm = calloc(pages / 64 + 1, 8);
 
-	if (!bm) {
-		*err = -ENOMEM;
-		return 0;
-	}
-	*err = kvm_dirty_log(vm->vm_fd, s->id, bm);
+	*err = bm ? kvm_dirty_log(vm->vm_fd, s->id, bm) : -ENOMEM;
 	for (uint64_t i = 0; !*err && i < pages; i++) {
-		uint64_t p = first + i;
-
-		if ((bm[i / 64] >> (i % 64) & 1) && p < vm->ram_size / PAGE) {
+		if (bm[i / 64] >> (i % 64) & 1) {
+			mem_mark_dirty(vm, s->gpa + i * PAGE);
 			n++;
-			vm->dirty[p / 64] |= 1ull << (p % 64);
 		}
 	}
 	free(bm);
@@ -129,23 +134,21 @@ static uint64_t harvest_slot(struct vm *vm, const struct slot *s, int *err)
 }
 
 /*
- * mem_sync_slots() - make KVM's memslots match the map again: slots that
- * no longer match a run are deleted (their dirty log saved first), runs
- * without a slot get one. Unchanged slots are not touched. Caller holds
- * map_lock for writing (or runs before any vCPU).
+ * sync_slots() - make KVM's memslots match the map again: slots that no
+ * longer match a run are deleted (their dirty log saved first), runs
+ * without a slot get one. Unchanged slots are not touched.
  */
-int mem_sync_slots(struct vm *vm)
+static int sync_slots(struct vm *vm)
 {
 	struct runs *rs = calloc(1, sizeof(*rs));
-	struct s2pt_info info;
 	int r, i, j;
 
 	if (!rs)
 		return -ENOMEM;
-	rs->ram_flags = vm->slot_flags;
-	rs->granule = vm->granule;
-	s2pt_info(vm->map, &info);
-	r = s2pt_walk(vm->map, 0, 1ull << info.ia_bits, S2PT_WALK_LEAF, run_visit, rs);
+	rs->vm = vm;
+	pthread_mutex_lock(&vm->slot_lock);
+	/* RAM and the read-only region at the top: all the map ever holds */
+	r = s2pt_walk(vm->map, 0, ABI_ROM_GPA + ABI_ROM_SIZE, S2PT_WALK_LEAF, run_visit, rs);
 	for (i = 0; !r && i < vm->nslots; i++) {
 		struct slot *s = &vm->slot[i];
 
@@ -179,60 +182,29 @@ int mem_sync_slots(struct vm *vm)
 		memcpy(vm->slot, rs->s, sizeof(rs->s[0]) * (size_t)rs->n);
 		vm->nslots = rs->n;
 	}
+	pthread_mutex_unlock(&vm->slot_lock);
 	free(rs);
 	return r;
 }
 
-/* s2pt_guest's view of the backing store: hpa is an offset in the memfd */
-void *mem_hpa_to_va(void *ctx, uint64_t hpa, size_t len)
+/*
+ * mem_balloon() - take the balloon granule holding @gpa away from the
+ * guest (@out) or give it back: the map first, then the slots. The backing
+ * is kept, so nothing the guest wrote is lost. Giving back replaces what
+ * is there: the balloon and vCPUs pulling the granule back on demand may
+ * all do it at once. Return: 0 or -errno.
+ */
+int mem_balloon(struct vm *vm, uint64_t gpa, bool out)
 {
-	struct vm *vm = ctx;
-
-	return hpa < vm->host_size && len <= vm->host_size - hpa ? vm->host + hpa : NULL;
-}
-
-/* Take [gpa, gpa + size) of RAM away from the guest: the map first, then
- * the slots. The backing is kept, so nothing the guest wrote is lost. */
-int mem_balloon_out(struct vm *vm, uint64_t gpa, uint64_t size)
-{
+	uint64_t start = gpa & ~(vm->granule - 1);
 	int r;
 
-	pthread_rwlock_wrlock(&vm->map_lock);
-	r = vm->balloon_size ? -EBUSY : s2pt_unmap(vm->map, gpa, size);
-	if (!r) {
-		vm->balloon_gpa = gpa;
-		vm->balloon_size = size;
-		r = mem_sync_slots(vm);
-		atomic_fetch_add(&vm->stat[ST_BALLOON_OUT], 1);
-	}
-	pthread_rwlock_unlock(&vm->map_lock);
-	return r;
-}
-
-/*
- * mem_balloon_in() - give the ballooned range back if one is out and holds
- * @gpa (any range for ~0). Return: 1 if @gpa is RAM now (mapped back here
- * or meanwhile), 0 if it is not RAM, or -errno.
- */
-int mem_balloon_in(struct vm *vm, uint64_t gpa)
-{
-	struct s2pt_leaf l;
-	int r = 0;
-
-	pthread_rwlock_wrlock(&vm->map_lock);
-	if (gpa != ~0ull && !s2pt_lookup(vm->map, gpa, &l)) {
-		r = 1;
-	} else if (vm->balloon_size && (gpa == ~0ull || gpa - vm->balloon_gpa < vm->balloon_size)) {
-		r = s2pt_map(vm->map, vm->balloon_gpa, RAM_HPA + vm->balloon_gpa,
-			     vm->balloon_size, RAM_PROT | RAM_BALLOON, S2PT_MAP_HUGE);
-		if (!r)
-			r = mem_sync_slots(vm);
-		vm->balloon_size = 0;
-		atomic_fetch_add(&vm->stat[ST_BALLOON_IN], 1);
-		r = r ? r : 1;
-	}
-	pthread_rwlock_unlock(&vm->map_lock);
-	return r;
+	if (out)
+		r = s2pt_unmap(vm->map, start, vm->granule);
+	else
+		r = s2pt_map(vm->map, start, RAM_HPA + start, vm->granule, RAM_PROT | RAM_BALLOON,
+			     S2PT_MAP_HUGE | S2PT_MAP_REPLACE);
+	return r ? r : sync_slots(vm);
 }
 
 /* Merge every dirty-logging slot's log into vm->dirty; *count gets the
@@ -242,15 +214,15 @@ int mem_harvest_dirty(struct vm *vm, uint64_t *count)
 	int r = 0;
 
 	*count = 0;
-	pthread_rwlock_wrlock(&vm->map_lock);
+	pthread_mutex_lock(&vm->slot_lock);
 	for (int i = 0; !r && i < vm->nslots; i++)
 		if (vm->slot[i].flags & KVM_MEM_LOG_DIRTY_PAGES)
 			*count += harvest_slot(vm, &vm->slot[i], &r);
-	pthread_rwlock_unlock(&vm->map_lock);
+	pthread_mutex_unlock(&vm->slot_lock);
 	return r;
 }
 
-/* The VMM wrote guest RAM itself (KVM's log does not see that). */
+/* A page of RAM written (in KVM's log, or by the VMM itself). */
 void mem_mark_dirty(struct vm *vm, uint64_t gpa)
 {
 	uint64_t p = gpa / PAGE;
@@ -259,6 +231,7 @@ void mem_mark_dirty(struct vm *vm, uint64_t gpa)
 		__atomic_fetch_or(&vm->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
 }
 
+/* The map and the slot table, before the vCPUs run. */
 void mem_print(struct vm *vm, FILE *f)
 {
 	fprintf(f, "guest memory map (s2pt %s, gpa -> backing offset):\n",
@@ -287,11 +260,19 @@ void mem_print(struct vm *vm, FILE *f)
 	}
 }
 
+/* s2pt_guest's view of the backing store: hpa is an offset in the memfd */
+static void *hpa_to_va(void *ctx, uint64_t hpa, size_t len)
+{
+	struct vm *vm = ctx;
+
+	return hpa < vm->host_size && len <= vm->host_size - hpa ? vm->host + hpa : NULL;
+}
+
 /* The two-stage view s2pt_translate() walks: the guest's tables at @cr3,
  * each fetch and the result through the VMM's map into the backing. */
 void mem_guest_view(struct vm *vm, uint64_t cr3, struct s2pt_guest *g)
 {
 	*g = (struct s2pt_guest){ .sz = sizeof(*g), .s1 = &s2pt_fmt_x86_64,
 				  .s1_root = cr3 & 0x000ffffffffff000ull, .s2 = vm->map,
-				  .hpa_to_va = mem_hpa_to_va, .ctx = vm };
+				  .hpa_to_va = hpa_to_va, .ctx = vm };
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <urcu/urcu-memb.h>
 #include "vmm.h"
 
 static __thread struct vcpu *self;
@@ -43,26 +45,17 @@ static int vcpu_exit(struct vcpu *v)
 	case KVM_EXIT_MMIO:
 		atomic_fetch_add(&v->vm->stat[ST_MMIO], 1);
 		return dev_mmio(v);
-	case KVM_EXIT_FAIL_ENTRY:
-		fprintf(stderr, "s2vmm: vcpu %d: entry failed, reason %#llx\n", v->id,
-			run->fail_entry.hardware_entry_failure_reason);
-		return -EIO;
-	case KVM_EXIT_INTERNAL_ERROR:
-		fprintf(stderr, "s2vmm: vcpu %d: KVM internal error, suberror %u\n", v->id,
-			run->internal.suberror);
-		return -EIO;
-	case KVM_EXIT_SHUTDOWN: {
+	/* FAIL_ENTRY (detail: the hardware's reason), INTERNAL_ERROR (detail:
+	 * suberror), SHUTDOWN (a triple fault), ... */
+	default: {
 		struct kvm_regs regs = { 0 };
 
 		kvm_get_regs(v->fd, &regs);
-		fprintf(stderr, "s2vmm: vcpu %d: triple fault (shutdown) at rip %#llx\n", v->id,
-			regs.rip);
+		atomic_fetch_add(&v->vm->stat[ST_OTHER], 1);
+		fprintf(stderr, "s2vmm: vcpu %d: exit reason %u (detail %#llx) at rip %#llx\n", v->id,
+			run->exit_reason, run->hw.hardware_exit_reason, regs.rip);
 		return -EIO;
 	}
-	default:
-		atomic_fetch_add(&v->vm->stat[ST_OTHER], 1);
-		fprintf(stderr, "s2vmm: vcpu %d: unexpected exit %u\n", v->id, run->exit_reason);
-		return -EIO;
 	}
 }
 
@@ -73,6 +66,7 @@ static void *vcpu_thread(void *arg)
 	int r = 0;
 
 	self = v;
+	urcu_memb_register_thread();		/* it calls s2pt (dev_mmio) */
 	while (!r && !v->done && !atomic_load(&vm->exiting)) {
 		r = kvm_run(v->fd);
 		if (r == -EINTR) {
@@ -91,10 +85,11 @@ static void *vcpu_thread(void *arg)
 	kvm_run(v->fd);
 	kvm_get_regs(v->fd, &v->regs);
 	kvm_get_sregs(v->fd, &v->sregs);
+	urcu_memb_unregister_thread();
 	return NULL;
 }
 
-static double now(void)
+double now(void)
 {
 	struct timespec t;
 
@@ -102,11 +97,13 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static void sleep_us(long us)
+static void join_vcpus(struct vm *vm)
 {
-	struct timespec t = { .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 };
-
-	nanosleep(&t, NULL);
+	for (int i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpu[i].started)
+			pthread_join(vm->vcpu[i].thread, NULL);
+		vm->vcpu[i].started = false;
+	}
 }
 
 static bool all_done(struct vm *vm)
@@ -118,20 +115,23 @@ static bool all_done(struct vm *vm)
 }
 
 /* One balloon cycle: a random heap granule out, a pause for the guest to
- * run into it, then back in unless the guest already pulled it back. */
+ * run into it (and pull it back on demand), then back in. */
 static int balloon_cycle(struct vm *vm, uint64_t *seed)
 {
-	uint64_t first = (vm->heap_start + vm->granule - 1) / vm->granule;
-	uint64_t n = vm->heap_end / vm->granule - first;
+	uint64_t n = (vm->balloon_hi - vm->balloon_lo) / vm->granule;
+	uint64_t gpa;
 	int r;
 
 	*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
-	r = mem_balloon_out(vm, (first + (*seed >> 33) % n) * vm->granule, vm->granule);
-	if (r)
-		return r;
-	sleep_us(200);
-	r = mem_balloon_in(vm, ~0ull);
-	return r < 0 ? r : 0;
+	gpa = vm->balloon_lo + (*seed >> 33) % n * vm->granule;
+	r = mem_balloon(vm, gpa, true);
+	if (!r) {
+		atomic_fetch_add(&vm->stat[ST_BALLOON_OUT], 1);
+		usleep(200);
+		r = mem_balloon(vm, gpa, false);
+		atomic_fetch_add(&vm->stat[ST_BALLOON_IN], 1);
+	}
+	return r;
 }
 
 /* Snapshot file: header, demand pages to replay, page records (gpa then
@@ -153,22 +153,25 @@ static bool in_arena(uint64_t gpa)
 	return gpa - ABI_PT_GPA < ABI_PT_SIZE;
 }
 
-/* Write every page set in vm->dirty (all RAM for @all) and clear it. */
-static uint64_t snap_pages(struct vm *vm, FILE *f, bool all)
+/* Merge KVM's dirty log, then write every page marked in vm->dirty (all
+ * RAM for @all) and clear its mark; *n gets the pages written. */
+static int snap_pages(struct vm *vm, FILE *f, bool all, uint64_t *n)
 {
-	uint64_t n = 0, pages = vm->ram_size / PAGE;
+	int r = mem_harvest_dirty(vm, n);
 
-	for (uint64_t p = 0; p < pages; p++) {
+	*n = 0;
+	for (uint64_t p = 0; p < vm->ram_size / PAGE; p++) {
 		uint64_t bit = 1ull << (p % 64), gpa = p * PAGE;
 
-		if ((!all && !(vm->dirty[p / 64] & bit)) || in_arena(gpa))
+		/* test and clear: vCPU threads mark pages as they run */
+		if ((!(__atomic_fetch_and(&vm->dirty[p / 64], ~bit, __ATOMIC_RELAXED) & bit) && !all) ||
+		    in_arena(gpa))
 			continue;
-		vm->dirty[p / 64] &= ~bit;
 		fwrite(&gpa, 8, 1, f);
-		fwrite(vm->host + RAM_HPA + gpa, PAGE, 1, f);
-		n++;
+		fwrite(guest_ram(vm, gpa), PAGE, 1, f);
+		(*n)++;
 	}
-	return n;
+	return r;
 }
 
 /*
@@ -188,14 +191,12 @@ static int snapshot(struct vm *vm, const char *file)
 		return -errno;
 	fwrite(&h, sizeof(h), 1, f);
 	fwrite(vm->demand_gva, 8, vm->ndemand, f);
-	r = mem_harvest_dirty(vm, &n);
-	n = snap_pages(vm, f, true);
+	r = snap_pages(vm, f, true, &n);
 	printf("s2vmm: snapshot pre-copy round 0: %lu pages (all RAM but the page tables)\n",
 	       (unsigned long)n);
 	for (round = 1; !r && round <= 3 && n > 64 && !all_done(vm); round++) {
-		sleep_us(20000);
-		r = mem_harvest_dirty(vm, &n);
-		n = snap_pages(vm, f, false);
+		usleep(20000);
+		r = snap_pages(vm, f, false, &n);
 		printf("s2vmm: snapshot pre-copy round %d: %lu pages dirtied\n", round,
 		       (unsigned long)n);
 	}
@@ -204,15 +205,10 @@ static int snapshot(struct vm *vm, const char *file)
 		r = r ? r : -ECANCELED;
 	}
 	vm_request_exit(vm, 0);			/* stop the vCPUs */
-	for (int i = 0; i < vm->ncpus; i++) {
-		if (vm->vcpu[i].started)
-			pthread_join(vm->vcpu[i].thread, NULL);
-		vm->vcpu[i].started = false;
-	}
-	if (!r)
-		r = mem_harvest_dirty(vm, &n);
+	join_vcpus(vm);
 	mem_mark_dirty(vm, ABI_BOOT_GPA);	/* the VMM writes it too */
-	n = snap_pages(vm, f, false);
+	if (!r)
+		r = snap_pages(vm, f, false, &n);
 	fwrite(&end, 8, 1, f);
 	h.dev_scratch = vm->dev_scratch;
 	for (int i = 0; i < vm->ncpus; i++) {
@@ -268,7 +264,7 @@ int snap_restore(struct vm *vm, const char *file)
 		r = fread(&gva, 8, 1, f) == 1 ? guest_map_demand(vm, gva) : -EIO;
 	while (!r && (r = fread(&gpa, 8, 1, f) == 1 ? 0 : -EIO) == 0 && gpa != ~0ull) {
 		if (gpa >= vm->ram_size || gpa % PAGE || in_arena(gpa) ||
-		    fread(vm->host + RAM_HPA + gpa, PAGE, 1, f) != 1)
+		    fread(guest_ram(vm, gpa), PAGE, 1, f) != 1)
 			r = -EIO;
 	}
 	vm->dev_scratch = h.dev_scratch;
@@ -298,7 +294,7 @@ int snap_restore(struct vm *vm, const char *file)
 int run_vm(struct vm *vm, const struct run_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_kick };	/* no SA_RESTART */
-	struct abi_boot *b = guest_boot(vm);
+	struct abi_boot *b = guest_ram(vm, ABI_BOOT_GPA);
 	double next_dirty = now() + o->dirty_ms / 1e3, t0 = now();
 	uint64_t seed = 0x5eed, cycles = 0, n;
 	int r = 0;
@@ -319,7 +315,7 @@ int run_vm(struct vm *vm, const struct run_opts *o)
 			if (++cycles >= o->balloon)
 				b->stop = 1;
 		} else {
-			sleep_us(500);
+			usleep(500);
 		}
 		if (!r && o->dirty_ms && now() >= next_dirty) {
 			r = mem_harvest_dirty(vm, &n);
@@ -334,9 +330,7 @@ int run_vm(struct vm *vm, const struct run_opts *o)
 	}
 	if (r)
 		vm_request_exit(vm, 2);
-	for (int i = 0; i < vm->ncpus; i++)
-		if (vm->vcpu[i].started)
-			pthread_join(vm->vcpu[i].thread, NULL);
+	join_vcpus(vm);
 	if (o->balloon)
 		printf("s2vmm: balloon: %lu cycles in %.2f s\n", (unsigned long)cycles, now() - t0);
 	return r;

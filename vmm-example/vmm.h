@@ -53,36 +53,31 @@ struct vm {
 	struct vcpu vcpu[ABI_MAX_CPUS];
 
 	/* Guest memory: the s2pt map (GPA -> offset in the memfd backing)
-	 * and the memslots derived from it. For now map_lock (a plain
-	 * rwlock) guards both: vCPU exit handlers take it to read, the
-	 * balloon, dirty-log and snapshot code to write. Nothing here is
-	 * lock-free yet: once s2pt's RCU (issue 4) lands, map lookups need
-	 * no lock (vCPU threads registered as RCU readers) and the lock
-	 * shrinks to serialising map changes with their slot updates. */
+	 * and the memslots derived from it. The map takes no lock: every
+	 * thread calling s2pt is registered with urcu-memb, lookups are RCU
+	 * readers and writers are lock-free, so vCPU lookups, map-backs and
+	 * the balloon run at once. slot_lock guards KVM's side (mem.c). */
 	const struct s2pt_fmt *s2fmt;
 	struct s2pt *map;
-	pthread_rwlock_t map_lock;
 	int memfd;
 	uint8_t *host;			/* host view of the backing store */
 	uint64_t host_size, ram_size;
-	uint64_t granule;		/* balloon unit: a slot each */
+	pthread_mutex_t slot_lock;
 	struct slot slot[MAX_SLOTS];
 	int nslots;
 	uint8_t slot_used[MAX_SLOTS];
 	uint32_t slot_flags;		/* added to every RAM slot */
 	uint64_t *dirty;		/* one bit per RAM page, merged from KVM */
+	/* Balloon: granules of [balloon_lo, balloon_hi), one slot each */
+	uint64_t granule, balloon_lo, balloon_hi;
 
 	/* The guest's own first-stage tables, inside guest RAM */
 	struct s2pt *gpt;
 	struct s2pt_arena *gpt_arena;
-	pthread_mutex_t gpt_lock;
-	uint64_t entry, isr_stubs, demand_next;
+	pthread_mutex_t gpt_lock;	/* demand_next and the replay log below */
+	uint64_t entry, demand_next;
 	uint64_t demand_gva[256];	/* pages mapped on #PF, in order (snapshots replay them) */
 	unsigned ndemand;
-
-	/* Balloon: it takes granules of [heap_start, heap_end); the one out */
-	uint64_t heap_start, heap_end;
-	uint64_t balloon_gpa, balloon_size;
 
 	uint64_t dev_scratch;
 	pthread_mutex_t serial_lock;
@@ -94,10 +89,15 @@ struct vm {
 	atomic_int checkpoint;
 };
 
+/* RAM is one run in the backing store: guest-physical RAM is here. */
+static inline void *guest_ram(struct vm *vm, uint64_t gpa)
+{
+	return vm->host + RAM_HPA + gpa;
+}
+
 /* kvm.c: one small function per ioctl, each 0 / value or -errno */
 int kvm_open(void);
 int kvm_create_vm(int kvm);
-int kvm_check_ext(int fd, unsigned long cap);
 int kvm_run_size(int kvm);
 int kvm_disable_quirks(int vm, uint64_t mask);
 #define QUIRK_SLOT_ZAP_ALL (1ull << 7)	/* KVM_X86_QUIRK_SLOT_ZAP_ALL (Linux 6.12) */
@@ -116,10 +116,7 @@ int kvm_translate(int vcpu, uint64_t gva, struct kvm_translation *tr);
 /* mem.c: the s2pt map, the backing store, memslots */
 int mem_init(struct vm *vm, uint64_t ram_size);
 void mem_fini(struct vm *vm);
-int mem_sync_slots(struct vm *vm);
-void *mem_hpa_to_va(void *ctx, uint64_t hpa, size_t len);
-int mem_balloon_out(struct vm *vm, uint64_t gpa, uint64_t size);
-int mem_balloon_in(struct vm *vm, uint64_t gpa);
+int mem_balloon(struct vm *vm, uint64_t gpa, bool out);
 int mem_harvest_dirty(struct vm *vm, uint64_t *count);
 void mem_mark_dirty(struct vm *vm, uint64_t gpa);
 void mem_print(struct vm *vm, FILE *f);
@@ -129,7 +126,6 @@ void mem_guest_view(struct vm *vm, uint64_t cr3, struct s2pt_guest *g);
 int load_guest(struct vm *vm, const void *elf, size_t len, uint32_t rounds, uint64_t demand);
 int load_vcpu(struct vm *vm, struct vcpu *v);
 int guest_map_demand(struct vm *vm, uint64_t gva);
-struct abi_boot *guest_boot(struct vm *vm);
 
 /* devices.c: port I/O and MMIO exits */
 int dev_io(struct vcpu *v);
@@ -148,5 +144,6 @@ int run_vm(struct vm *vm, const struct run_opts *o);
 int snap_peek(const char *file, uint64_t *ram_size, int *ncpus);
 int snap_restore(struct vm *vm, const char *file);
 void vm_request_exit(struct vm *vm, int status);
+double now(void);			/* monotonic seconds */
 
 #endif /* S2VMM_H */

@@ -29,7 +29,7 @@ $(VMM_B)/embed.o: vmm-example/embed.S $(VMM_B)/guests/default.elf
 
 $(B)/s2vmm: $(VMM_OBJ) $(B)/libs2pt.a $(VMM_GUESTS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(VMM_OBJ) $(B)/libs2pt.a -lpthread
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(VMM_OBJ) $(B)/libs2pt.a $(LIB_LIBS)
 
 vmm: $(B)/s2vmm
 

@@ -13,6 +13,9 @@
 #define A64_TYPE	(1ull << 1)	/* bit[1]: lookup levels 0-2: 1 table, 0 block;
 					 * level 3: 1 page, 0 reserved (invalid) */
 #define A64_ADDR	0x0000fffffffff000ull	/* OA / next-table address, bits 47:12 */
+/* Invalid (bit[0] = 0: the other bits are ignored, ARM ARM D8.3.1): the
+ * locked marker of core/fmt.h, in bit 58 (software use in valid ones). */
+#define A64_LOCKED	(1ull << 58)
 
 /* Lowest output-address bit of a leaf at @level: 12, 21 or 30. */
 s2pt_enc uint64_t a64_leaf_mask(unsigned level)

@@ -177,6 +177,7 @@ static const struct s2pt_fmt_desc arm64_4k_desc = {
 	.flags = S2PT_FMT_CANONICAL | S2PT_FMT_BBM | S2PT_FMT_TTBR | S2PT_FMT_EXEC_U_ANY,
 	.prot_bits = A64_PROT_BITS,
 	.hw_bits = A64_AF,
+	.locked = A64_LOCKED,
 	.young_bit = A64_AF,
 	.dirty_bit = 0,
 	.pte_leaf = a64_pte_leaf,

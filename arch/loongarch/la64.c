@@ -26,6 +26,7 @@ static const struct s2pt_fmt_desc la64_desc = {
 	.flags = S2PT_FMT_CANONICAL,
 	.prot_bits = LA_PROT_BITS,
 	.hw_bits = 0,
+	.locked = LA_LOCKED,
 	.pte_leaf = la_pte_leaf,
 	.pte_table = la_pte_table,
 	.pte_kind = la_pte_kind,

@@ -44,6 +44,10 @@
 #define LA_NX		(1ull << 62)	/* no execute (LA64 only) */
 #define LA_RPLV		(1ull << 63)	/* restrict to exactly PLV */
 #define LA_ADDR		0x0000fffffffff000ull	/* PA 47:12, PALEN = 48 */
+/* Not present at every level: a directory entry with HUGE set is a huge
+ * page entry to LDDIR, and without V and P it is invalid (§5.4.5); a page
+ * entry without V is invalid (§5.4.2). The locked marker of core/fmt.h. */
+#define LA_LOCKED	(LA_HUGE | LA_SW1)
 
 #define LA_PROT_BITS	(S2PT_R | S2PT_W | S2PT_X | S2PT_U | S2PT_G | S2PT_MT_MASK | \
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)

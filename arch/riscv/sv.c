@@ -55,6 +55,7 @@ static const struct s2pt_fmt_desc name = {				\
 	.flags = S2PT_FMT_CANONICAL | S2PT_FMT_U_NO_SUP_EXEC,		\
 	.prot_bits = SV_PROT_BITS,					\
 	.hw_bits = SV_A | SV_D,						\
+	.locked = SV_LOCKED,						\
 	.young_bit = SV_A,						\
 	.dirty_bit = SV_D,						\
 	.pte_leaf = sv_pte_leaf,					\

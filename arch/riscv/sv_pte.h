@@ -25,6 +25,9 @@
 #define SV_RSW0		(1ull << 8)	/* RSW 9:8, ignored by hardware (§4.3.1) */
 #define SV_RSW1		(1ull << 9)
 #define SV_PPN_SHIFT	10		/* PPN 53:10 = physical address 55:12 */
+/* Invalid (V = 0: "all other bits are don't-cares and may be used freely
+ * by software", Privileged ISA §4.3.1): the locked marker, in RSW bit 8. */
+#define SV_LOCKED	SV_RSW0
 #define SV_PPN		0x003ffffffffffc00ull
 #define SV_RSVD		0x1fc0000000000000ull	/* bits 60:54 reserved: page fault if set */
 #define SV_PBMT_SHIFT	61		/* Svpbmt: bits 62:61 */

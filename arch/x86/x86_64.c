@@ -38,6 +38,7 @@ static const struct s2pt_fmt_desc name = {				\
 	.flags = S2PT_FMT_CANONICAL,					\
 	.prot_bits = X86_PROT_BITS,					\
 	.hw_bits = X86_A | X86_D,					\
+	.locked = X86_LOCKED,						\
 	.young_bit = X86_A,						\
 	.dirty_bit = X86_D,						\
 	.pte_leaf = x86_pte_leaf,					\

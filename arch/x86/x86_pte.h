@@ -33,6 +33,9 @@
 #define X86_SW3		(1ull << 52)	/* bits 58:52 ignored in leaves, 62:52 in tables */
 #define X86_XD		(1ull << 63)	/* execute-disable, needs IA32_EFER.NXE, §4.6 */
 #define X86_ADDR	0x000ffffffffff000ull	/* bits (M-1):12, M <= 52, §4.1.4 */
+/* Not present (P = 0: every other bit ignored, SDM 3A §4.5 Tables 4-15..4-20,
+ * APM vol. 2 §5.4.1): the locked marker of core/fmt.h, in bits 9 and 11. */
+#define X86_LOCKED	(X86_SW0 | X86_SW2)
 
 #define X86_PROT_BITS	(S2PT_R | S2PT_W | S2PT_X | S2PT_U | S2PT_G | S2PT_MT_MASK | \
 			 S2PT_SW0 | S2PT_SW1 | S2PT_SW2 | S2PT_SW3)

@@ -143,6 +143,7 @@ struct s2pt_info {
 	uint64_t spare_pages;			/* preallocated, not yet linked */
 	uint64_t empty_pages;			/* shared invalid tables (LVZ) */
 	int read_only;				/* made by s2pt_attach() */
+	unsigned flags;				/* S2PT_OPT_* it was made with */
 };
 
 struct s2pt_leaf {

@@ -20,7 +20,7 @@
 #define TGIB		(1ull << 30)
 
 /* ---------------------------------------------------------------------
- * Failure reporting. Every check in this directory fails through
+ * Failure reporting (chk.c). Every check in this directory fails through
  * chk_fail(): it prints the context string set by the test (format, seed,
  * step, the replay line) and whatever chk_set_dump() registered (the last
  * operations), then aborts the Criterion test.
@@ -31,10 +31,10 @@ void chk_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretur
 #define CHK(cond, ...) do { if (!(cond)) chk_fail(__VA_ARGS__); } while (0)
 
 /* ---------------------------------------------------------------------
- * Reference model: a sorted array of extents of 4 KiB pages, keyed by the
- * page number of the (canonical, sign-extended for first stage) input
- * address. Adjacent extents with contiguous output and equal prot are
- * merged, so a range is "one alike run" iff one extent covers it.
+ * Reference model (refmodel.c): a sorted array of extents of 4 KiB pages,
+ * keyed by the page number of the (canonical, sign-extended for first
+ * stage) input address. Adjacent extents with contiguous output and equal
+ * prot are merged, so a range is "one alike run" iff one extent covers it.
  */
 struct model_ext {
 	uint64_t pg;		/* first page: ia >> 12 */
@@ -75,7 +75,7 @@ bool model_matches(const struct model *m, uint64_t ia, uint64_t size,
 		   uint64_t oa, uint32_t prot, char *why, size_t whylen);
 
 /* ---------------------------------------------------------------------
- * Counting mm provider over aligned_alloc. pa == va. Counts live pages
+ * Counting mm provider over aligned_alloc (tmm.c). pa == va. Counts live pages
  * and bytes, checks every free and phys_to_virt against the live set,
  * poisons freed memory and keeps it in quarantine for a while (checking
  * on release that nobody wrote to it), and can fail the n-th allocation.
@@ -119,7 +119,7 @@ void test_rcu_register(void);
 void test_rcu_unregister(void);
 
 /* ---------------------------------------------------------------------
- * Geometry helpers.
+ * Geometry helpers (tree_check.c).
  */
 struct tgeo {
 	struct s2pt_info info;
@@ -134,7 +134,7 @@ void tgeo_get(struct s2pt *pt, struct tgeo *g);
 bool tgeo_range_ok(const struct tgeo *g, uint64_t ia, uint64_t size);
 
 /* ---------------------------------------------------------------------
- * Walk records and snapshots.
+ * Walk records and snapshots (tree_check.c).
  */
 struct wrec {
 	uint64_t ia, size, pte, table_pa;
@@ -176,15 +176,15 @@ void snap_expect(struct s2pt *pt, const struct tgeo *g, struct tmm *mm,
 void snap_fini(struct snap *s);
 
 /* ---------------------------------------------------------------------
- * The full-tree checker. Walks everything with LEAF|TABLE_PRE|TABLE_POST
- * and checks: each leaf well formed (size == 4096 << 9*level, level allowed
- * by info.leaf_sizes, ia and oa aligned, visit and decoded leaf agree) and
- * equal to the model; leaves in address order and disjoint; every
- * TABLE_PRE closed by its TABLE_POST with at least one present entry in
- * between (no empty table); info.table_pages[] equal to the reachable
- * table pages per level (root included); if @mm is given, allocator pages
- * in use == root pages + reachable tables + info.spare_pages (after an RCU
- * barrier). Returns the number of leaves.
+ * The full-tree checker (tree_check.c). Walks everything with
+ * LEAF|TABLE_PRE|TABLE_POST and checks: each leaf well formed (size ==
+ * 4096 << 9*level, level allowed by info.leaf_sizes, ia and oa aligned,
+ * visit and decoded leaf agree) and equal to the model; leaves in address
+ * order and disjoint; every TABLE_PRE closed by its TABLE_POST with at
+ * least one present entry in between (no empty table); info.table_pages[]
+ * equal to the reachable table pages per level (root included); if @mm is
+ * given, allocator pages in use == root pages + reachable tables +
+ * info.spare_pages (after an RCU barrier). Returns the number of leaves.
  */
 struct tree_stats {
 	uint64_t leaves, tables;
@@ -202,14 +202,15 @@ void check_lookup(struct s2pt *pt, const struct tgeo *g, const struct model *m,
 /* Check one leaf record: well formed and as the model says. */
 void check_leaf(const struct tgeo *g, const struct model *m, const struct wrec *r);
 
-/* Create a table on @mm (a struct tmm) with the given geometry options. */
+/* Create a table on @mm (a struct tmm) with the given geometry options
+ * (tmm.c). */
 int tcreate(const struct s2pt_fmt *fmt, struct tmm *mm, unsigned ia_bits,
 	    uint64_t leaf_sizes, unsigned flags,
 	    void (*inv)(void *, uint64_t, uint64_t, int), void *inv_ctx,
 	    struct s2pt **out);
 
 /* ---------------------------------------------------------------------
- * Deterministic PRNG (splitmix64 seeded xoshiro256**).
+ * Deterministic PRNG (splitmix64 seeded xoshiro256**; trng.c).
  */
 struct trng { uint64_t s[4]; };
 void trng_seed(struct trng *r, uint64_t seed);

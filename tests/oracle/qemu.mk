@@ -29,7 +29,7 @@ $(ORC_B)/%/gen: $(ORC_DIR)/%/gen.c $(ORC_DIR)/common/gen.c $(ORC_DIR)/common/gen
 		$(ORC_DIR)/common/oracle.h $(B)/libs2pt.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(filter %.c,$^) $(LDFLAGS_ALL) $(B)/libs2pt.a $(ORC_LDLIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(filter %.c,$^) $(LDFLAGS_ALL) $(B)/libs2pt.a $(ORC_LDLIBS) $(LIB_LIBS)
 
 $(ORC_B)/arm64/checker.elf: $(ORC_DIR)/arm64/start.S $(ORC_DIR)/arm64/checker.c \
 		$(ORC_DIR)/arm64/arm.h $(ORC_DIR)/arm64/link.ld $(ORC_COMMON_BM)

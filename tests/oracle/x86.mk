@@ -24,7 +24,7 @@ $(X86O_B)/x86-gen: $(X86O)/gen.c $(X86O)/x86o.h tests/oracle/common/gen.c \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(X86O)/gen.c tests/oracle/common/gen.c \
-		$(LDFLAGS_ALL) $(B)/libs2pt.a $(X86O_LIBS)
+		$(LDFLAGS_ALL) $(B)/libs2pt.a $(X86O_LIBS) $(LIB_LIBS)
 
 # One 64-bit ELF per target: a 32-bit entry (.code32, multiboot header)
 # switches to long mode; the guest's code is 32-bit too.

@@ -18,6 +18,7 @@
 #define ABI_PT_GPA	0x100000ull	/* the guest's own page tables (s2pt arena) */
 #define ABI_PT_SIZE	0x300000ull
 #define ABI_LOAD_GPA	0x400000ull	/* where guest ELFs are linked */
+#define ABI_ISR_GPA	ABI_LOAD_GPA	/* the image opens with 32 16-byte exception stubs */
 #define ABI_USTACK_GPA	0x600000ull	/* ring-3 stacks, ABI_USTACK_SIZE each */
 #define ABI_USTACK_SIZE	0x40000ull
 #define ABI_HEAP_GPA	0x800000ull	/* workload RAM: here to the end of RAM */

@@ -5,6 +5,25 @@
  */
 	.code64
 	.section .text.entry, "ax"
+/* One 16-byte stub per vector 0..31, opening the image at ABI_ISR_GPA
+ * (guest.ld checks; the VMM points the IDT at them): push a 0 error code
+ * where the CPU pushes none, then the vector. */
+	.macro	stub v
+	.balign	16
+	.if (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
+	.else
+	pushq	$0
+	.endif
+	pushq	$\v
+	jmp	isr_common
+	.endm
+
+	.globl	isr_stubs
+isr_stubs:
+	.irp	v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	stub	\v
+	.endr
+
 /* s2vmm enters here in 64-bit ring 0: rdi = cpu, rsi = boot page,
  * rdx = ring-3 stack top, rsp = ring-0 stack top. */
 	.globl _start
@@ -23,25 +42,6 @@ user_start:				/* ring 3 from here */
 	outl	%eax, %dx
 1:	pause
 	jmp	1b
-
-/* One 16-byte stub per vector 0..31 (the VMM points the IDT at them):
- * push a 0 error code where the CPU pushes none, then the vector. */
-	.macro	stub v
-	.balign	16
-	.if (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
-	.else
-	pushq	$0
-	.endif
-	pushq	$\v
-	jmp	isr_common
-	.endm
-
-	.balign	16
-	.globl	isr_stubs
-isr_stubs:
-	.irp	v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	stub	\v
-	.endr
 
 /* Tell the VMM (struct abi_frame at rsp); it returns only if the fault
  * is fixed (e.g. it mapped a demand page), and the access is retried. */
