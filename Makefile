@@ -116,7 +116,8 @@ $(B)/tests/headers.ok: $(HEADERS)
 $(B)/tests/readme-example: README.md $(B)/libs2pt.so
 	@mkdir -p $(dir $@)
 	$(Q)sed -n '/^```c example/,/^```/p' README.md | sed '1d;$$d' > $@.c
-	$(Q)$(CC) -std=gnu11 $(WARN) $(SANFLAGS) -Iinclude -o $@ $@.c -L$(B) -ls2pt -Wl,-rpath,$(CURDIR)/$(B)
+	$(Q)$(CC) -std=gnu11 $(WARN) $(SANFLAGS) -Iinclude -o $@ $@.c -L$(B) -ls2pt -Wl,-rpath,$(abspath $(B)) \
+		$(LIB_LIBS)
 
 check-exports: $(B)/libs2pt.so
 	$(Q)sh scripts/check-exports.sh $(B)/libs2pt.so

@@ -104,7 +104,7 @@ static s2pt_always_inline uint64_t s2pt_gone_bound(const struct s2pt *pt, uint64
 	if (s2pt_shared(pt))
 		return n;
 	for (unsigned l = 0; l + 1 < pt->levels; l++)
-		all += pt->table_pages[l];
+		all += __atomic_load_n(&pt->table_pages[l], __ATOMIC_RELAXED);
 	return s2pt_min(n, all);
 }
 

@@ -175,10 +175,33 @@ typedef int (*s2pt_visit_fn)(const struct s2pt_visit *v, void *arg);
 #define S2PT_MAP_REPLACE	(1u << 1)	/* overwrite existing mappings */
 
 /*
- * Tables. Concurrency today: the caller serialises every call on one table
- * (readers included), since unlinked table pages are freed right after the
- * operation's invalidation. Lock-free readers and concurrent writers under
- * RCU (DESIGN.md) are not implemented yet; opts.rcu is accepted and unused.
+ * Tables and concurrency (DESIGN.md). Any thread may call any operation on
+ * a table while other threads call any other, except create/attach/destroy.
+ * Each such thread must be a registered reader of the table's RCU flavor
+ * (opts.rcu; NULL is urcu-memb: urcu_memb_register_thread()). Every call
+ * takes the flavor's read lock inside (nesting is allowed, so a caller may
+ * already hold it); none blocks on a grace period, so calls may be made
+ * from inside a read-side critical section, and visitors and the
+ * invalidate hook run inside one (they must not wait for a grace period or
+ * call s2pt_destroy()). The invalidate hook may be called from several
+ * threads at once and must not call back into the same table.
+ *
+ * Readers (lookup, walk, translate, dump) never block and see each entry
+ * either before or after a concurrent change; during a break-before-make,
+ * or while a table is being unlinked, the pages concerned read as
+ * unmapped. Writers (map, unmap, protect, split, collapse, harvest) use
+ * compare-and-swap and never hold a lock across a region; writers on
+ * disjoint ranges run in parallel, overlapping ones are linearizable per
+ * page. Unlinked table pages go back to opts->mm after the invalidation
+ * and a grace period (call_rcu); opts->mm is only ever called by one thread
+ * at a time, possibly liburcu's call_rcu thread.
+ *
+ * With S2PT_OPT_SINGLE_WRITER the caller promises that writers never
+ * overlap in time (readers still run at any moment): entries are then
+ * written with plain release stores, except present leaves whose A/D bits
+ * the hardware sets, and tables emptied by an unmap are unlinked. Without
+ * it, a table is unlinked only when an unmap (or a HUGE map, or collapse)
+ * covers its whole span: an emptied table stays linked for racing writers.
  */
 
 /*
@@ -201,6 +224,8 @@ S2PT_API int s2pt_attach(const struct s2pt_fmt *fmt, uint64_t root_pa,
  * s2pt_destroy() - free every table page @pt owns (none for an attached
  * view) and @pt itself. No other call on @pt may run or follow. NULL is
  * allowed. Does not invalidate TLBs: the caller stops using the root first.
+ * Waits for pending call_rcu callbacks (rcu_barrier): call it outside any
+ * read-side critical section, from a registered thread.
  */
 S2PT_API void s2pt_destroy(struct s2pt *pt);
 
@@ -223,7 +248,10 @@ S2PT_API int s2pt_info(const struct s2pt *pt, struct s2pt_info *out);
  * changes, unless S2PT_MAP_REPLACE, which overwrites it (invalidating the
  * old entries through opts->invalidate, break-before-make where the
  * architecture needs it). All or nothing: on any error the table is as it
- * was. Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM or -EPERM.
+ * was (with racing writers of overlapping ranges, a map that meets their
+ * pages midway gives -EEXIST and unmaps what it had mapped). New mappings
+ * need no invalidation. RCU: see above; Return: 0, -EINVAL, -ERANGE,
+ * -EEXIST, -ENOMEM or -EPERM.
  */
 S2PT_API int s2pt_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size,
 		      uint32_t prot, unsigned flags);
@@ -231,9 +259,11 @@ S2PT_API int s2pt_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size,
 /*
  * s2pt_unmap() - remove every mapping in [ia, ia + size) (4 KiB aligned).
  * Holes are skipped; a block straddling an edge is split so that only the
- * range goes; tables left empty are unlinked and freed. The removed range is
- * invalidated once, before any table page is freed. All or nothing.
- * Return: 0, -EINVAL, -ERANGE, -ENOMEM (edge split) or -EPERM.
+ * range goes; tables the range covers are unlinked (single writer: also
+ * tables left empty). The removed range is invalidated once (the caller's
+ * hook), before any table page is queued for freeing. All or nothing.
+ * RCU: see above. Return: 0, -EINVAL, -ERANGE, -ENOMEM (edge split) or
+ * -EPERM.
  */
 S2PT_API int s2pt_unmap(struct s2pt *pt, uint64_t ia, uint64_t size);
 
@@ -246,14 +276,17 @@ S2PT_API int s2pt_unmap(struct s2pt *pt, uint64_t ia, uint64_t size);
 S2PT_API int s2pt_protect(struct s2pt *pt, uint64_t ia, uint64_t size, uint32_t prot);
 
 /*
- * s2pt_lookup() - the leaf translating @ia (any byte address).
+ * s2pt_lookup() - the leaf translating @ia (any byte address). A reader:
+ * lock-free, never blocks, safe against any concurrent writer.
  * Return: 0, -ENOENT if unmapped, -ERANGE outside the input width.
  */
 S2PT_API int s2pt_lookup(struct s2pt *pt, uint64_t ia, struct s2pt_leaf *out);
 
 /*
  * s2pt_walk() - call @fn on each entry intersecting [ia, ia + size) chosen
- * by @flags (S2PT_WALK_*), in address order, read-only.
+ * by @flags (S2PT_WALK_*), in address order, read-only. A reader: @fn runs
+ * inside the read-side critical section and sees each entry as read once
+ * (a range that racing writers change shows either state, never both).
  * Return: 0, the visitor's nonzero value, or -EINVAL / -ERANGE.
  */
 S2PT_API int s2pt_walk(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned flags,
@@ -347,7 +380,8 @@ struct s2pt_xlate {
  * table-level permission bits of foreign tables (leaves decide), and the
  * hardware's A/D writes into guest entries. Effective prot: R and W where
  * both stages allow them, X / XU / XS per mode, and the first stage's U.
- * A reader: takes no lock, changes nothing.
+ * A reader: runs inside g->s2's RCU read-side critical section (the guest's
+ * own tables are the caller's to keep alive), changes nothing.
  * Return: 0 translated, -EFAULT a fault (described in *out), -EINVAL,
  * -ENXIO (hpa_to_va could not read a table entry).
  */
@@ -356,7 +390,8 @@ S2PT_API int s2pt_translate(const struct s2pt_guest *g, uint64_t gva, uint32_t a
 
 /*
  * s2pt_dump() - print the mapped ranges merged where contiguous and alike:
- * "ia-range size oa prot memtype (leaf size)". Return: 0 or -errno.
+ * "ia-range size oa prot memtype (leaf size)". A reader (s2pt_walk), like
+ * it safe against concurrent writers. Return: 0 or -errno.
  */
 S2PT_API int s2pt_dump(struct s2pt *pt, FILE *f);
 
