@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * s2pt benchmark driver: every format (or those named), both writer modes,
- * medians of several runs; x86_64 also against the hand-written baseline.
- * Usage: bench [-r runs] [-b] [-m default|single|both] [format ...]
+ * medians of several runs; x86_64 also against the hand-written baseline;
+ * then threads on one table (bench_conc.c) for x86_64 and ept4.
+ * Usage: bench [-r runs] [-b] [-m default|single|both|conc|all] [-t ms] [format ...]
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "bench_rcu.h"
 #include "bench.h"
 
-#define MAX_RUNS	101
+#define MAX_RUNS	B_MAX_RUNS
 
 static const char *const b_op_name[OP_N] = {
 	[OP_MAP] = "map 4K 1-by-1",
@@ -45,10 +46,13 @@ static const struct b_mode b_modes[] = {
 	{ "single", S2PT_OPT_SINGLE_WRITER, BL_SINGLE },
 };
 #define N_MODES	(sizeof(b_modes) / sizeof(b_modes[0]))
+#define B_ONE_THREAD	((1u << N_MODES) - 1)	/* every b_modes[] bit */
+#define B_CONC		(1u << N_MODES)		/* the concurrency part */
 
 struct b_args {
 	unsigned runs;
-	unsigned modes;		/* bit i: b_modes[i] */
+	unsigned modes;		/* bit i: b_modes[i]; B_CONC: the concurrency part */
+	unsigned ms;		/* -t: duration of each concurrency run */
 	int best;		/* -b: the fastest run instead of the median */
 	char **names;		/* formats to run; none: all */
 	int n_names;
@@ -77,7 +81,7 @@ static int b_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double b_median(double *v, unsigned n)
+double b_median(double *v, unsigned n)
 {
 	qsort(v, n, sizeof(*v), b_cmp);
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -377,17 +381,24 @@ static int b_selected(const struct b_args *a, const struct s2pt_fmt *f)
 
 static int b_usage(void)
 {
-	fprintf(stderr, "usage: bench [-r runs] [-b] [-m default|single|both] [format ...]\n"
+	fprintf(stderr, "usage: bench [-r runs] [-b] [-m default|single|both|conc|all] "
+		"[-t ms] [format ...]\n"
 		"  -r N  timed runs per operation (default 7), after one warm-up\n"
 		"  -b    report the fastest run instead of the median\n"
-		"  -m    writer modes to measure (default both)\n");
+		"  -m    what to measure: one writer mode, both, the concurrency part\n"
+		"        (x86_64 and ept4), or all of them (default)\n"
+		"  -t N  milliseconds per concurrency run (default 200)\n");
 	return 2;
 }
 
 static int b_parse_mode(const char *s, unsigned *modes)
 {
-	if (!strcmp(s, "both"))
-		*modes = (1u << N_MODES) - 1;
+	if (!strcmp(s, "all"))
+		*modes = B_ONE_THREAD | B_CONC;
+	else if (!strcmp(s, "both"))
+		*modes = B_ONE_THREAD;
+	else if (!strcmp(s, "conc"))
+		*modes = B_CONC;
 	else if (!strcmp(s, "default"))
 		*modes = 1;
 	else if (!strcmp(s, "single"))
@@ -402,17 +413,20 @@ static int b_parse(int argc, char **argv, struct b_args *a)
 	int o;
 
 	a->runs = 7;
-	a->modes = (1u << N_MODES) - 1;
+	a->modes = B_ONE_THREAD | B_CONC;
+	a->ms = 200;
 	a->best = 0;
-	while ((o = getopt(argc, argv, "r:m:bh")) != -1) {
+	while ((o = getopt(argc, argv, "r:m:t:bh")) != -1) {
 		if (o == 'r')
 			a->runs = (unsigned)atoi(optarg);
+		else if (o == 't')
+			a->ms = (unsigned)atoi(optarg);
 		else if (o == 'b')
 			a->best = 1;
 		else if (o != 'm' || b_parse_mode(optarg, &a->modes))
 			return -1;
 	}
-	if (a->runs < 1 || a->runs > MAX_RUNS)
+	if (a->runs < 1 || a->runs > MAX_RUNS || a->ms < 1 || a->ms > 60000)
 		return -1;
 	a->names = argv + optind;
 	a->n_names = argc - optind;
@@ -423,6 +437,28 @@ static int b_parse(int argc, char **argv, struct b_args *a)
 		}
 	}
 	return 0;
+}
+
+/* The concurrency part for the selected ones of x86_64 and ept4. */
+static int b_conc_all(const struct b_args *a, const struct b_cfg *c)
+{
+	static const struct s2pt_fmt *const fmts[] = { &s2pt_fmt_x86_64, &s2pt_fmt_ept4 };
+	struct b_conc_args ca = { a->runs, a->ms, a->best };
+	int failed = 0, head = 0;
+
+	for (unsigned i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		if (!b_selected(a, fmts[i]))
+			continue;
+		if (!head++) {
+			if (!(a->modes & B_ONE_THREAD))
+				b_print_load();	/* else printed at the start */
+			b_conc_head(&ca);
+		}
+		failed |= b_conc(fmts[i], &ca, c);
+	}
+	if (!head && !(a->modes & B_ONE_THREAD))
+		fprintf(stderr, "bench: the concurrency part runs on x86_64 and ept4 only\n");
+	return failed;
 }
 
 /*
@@ -455,10 +491,14 @@ int main(int argc, char **argv)
 	b_keep_heap();
 	if (b_have_rcu())
 		urcu_memb_register_thread();
-	b_print_head(&a);
-	for (const struct s2pt_fmt *f = s2pt_fmt_next(NULL); f; f = s2pt_fmt_next(f))
-		if (b_selected(&a, f))
-			failed |= b_format(f, &a, &c);
+	if (a.modes & B_ONE_THREAD) {
+		b_print_head(&a);
+		for (const struct s2pt_fmt *f = s2pt_fmt_next(NULL); f; f = s2pt_fmt_next(f))
+			if (b_selected(&a, f))
+				failed |= b_format(f, &a, &c);
+	}
+	if (a.modes & B_CONC)
+		failed |= b_conc_all(&a, &c);
 	if (b_have_rcu())
 		urcu_memb_unregister_thread();
 	free(perm);

@@ -17,6 +17,7 @@
 #define B_IA0		B_GIB			/* first ia, 1 GiB aligned */
 #define B_OA_OFF	(4 * B_GIB)		/* oa = ia + B_OA_OFF */
 #define B_HUGE_MAX	64u			/* 1 GiB calls per huge sample */
+#define B_MAX_RUNS	101			/* -r limit */
 
 enum b_op {
 	OP_MAP,		/* map 4 KiB pages one by one */
@@ -79,5 +80,26 @@ struct b_res {
 int b_lib_run(const struct s2pt_fmt *fmt, unsigned opt_flags,
 	      const struct b_cfg *c, struct b_res *r);
 int b_bl_run(enum b_bl_mode mode, const struct b_cfg *c, struct b_res *r);
+
+/* b_median() - the median of @v[0 .. n), which it sorts in place. */
+double b_median(double *v, unsigned n);
+
+/* The concurrency part (bench_conc.c): several threads on one table. */
+struct b_conc_args {
+	unsigned runs;		/* timed runs, after one warm-up */
+	unsigned ms;		/* duration of each run */
+	int best;		/* the fastest run instead of the median */
+};
+
+/* b_conc_head() - what the concurrency tables show, printed once. */
+void b_conc_head(const struct b_conc_args *a);
+
+/*
+ * b_conc() - measure and print the concurrency part for @fmt: reader
+ * throughput alone, beside a writer and behind an rwlock; writer throughput
+ * for 1 and 2 writers; the concurrent mode's cost over a single writer.
+ * Return: nonzero if the library failed.
+ */
+int b_conc(const struct s2pt_fmt *fmt, const struct b_conc_args *a, const struct b_cfg *c);
 
 #endif /* S2PT_BENCH_H */
