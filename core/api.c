@@ -7,6 +7,10 @@
  */
 #include "core/rcu.h"
 
+/* A single writer's calls need no read lock: it frees only tables it
+ * unlinked itself, after its own walk is over. Racing writers take it
+ * (each may free a table another is walking), readers always do. */
+
 int s2pt_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size, uint32_t prot,
 	     unsigned flags)
 {
@@ -14,6 +18,8 @@ int s2pt_map(struct s2pt *pt, uint64_t ia, uint64_t oa, uint64_t size, uint32_t 
 
 	if (!pt)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->map(pt, ia, oa, size, prot, flags);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->map(pt, ia, oa, size, prot, flags);
 	s2pt_rcu_unlock(pt);
@@ -26,6 +32,8 @@ int s2pt_unmap(struct s2pt *pt, uint64_t ia, uint64_t size)
 
 	if (!pt)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->unmap(pt, ia, size);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->unmap(pt, ia, size);
 	s2pt_rcu_unlock(pt);
@@ -38,6 +46,8 @@ int s2pt_protect(struct s2pt *pt, uint64_t ia, uint64_t size, uint32_t prot)
 
 	if (!pt)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->protect(pt, ia, size, prot);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->protect(pt, ia, size, prot);
 	s2pt_rcu_unlock(pt);
@@ -75,6 +85,8 @@ int s2pt_split(struct s2pt *pt, uint64_t ia, uint64_t size, uint64_t leaf_size)
 
 	if (!pt)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->split(pt, ia, size, leaf_size);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->split(pt, ia, size, leaf_size);
 	s2pt_rcu_unlock(pt);
@@ -87,6 +99,8 @@ int s2pt_collapse(struct s2pt *pt, uint64_t ia, uint64_t size)
 
 	if (!pt)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->collapse(pt, ia, size);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->collapse(pt, ia, size);
 	s2pt_rcu_unlock(pt);
@@ -99,6 +113,8 @@ int s2pt_harvest(struct s2pt *pt, uint64_t ia, uint64_t size, unsigned what, uin
 
 	if (!pt || !bitmap)
 		return -EINVAL;
+	if (!s2pt_shared(pt))
+		return pt->fmt->ops->harvest(pt, ia, size, what, bitmap);
 	s2pt_rcu_lock(pt);
 	ret = pt->fmt->ops->harvest(pt, ia, size, what, bitmap);
 	s2pt_rcu_unlock(pt);

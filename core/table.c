@@ -37,9 +37,14 @@ static int s2pt_res_grow(struct s2pt_op *op, uint64_t n)
 
 	if (n <= op->res_cap)
 		return 0;
-	if (op->res == op->res_small) {
+	if (!op->res_cap && n <= S2PT_OP_RES) {
+		op->res = op->res_small;
+		op->res_cap = S2PT_OP_RES;
+		return 0;
+	}
+	if (!op->res_cap || op->res == op->res_small) {
 		a = malloc(n * sizeof(*a));
-		if (a)
+		if (a && op->nres)
 			memcpy(a, op->res, op->nres * sizeof(*a));
 	} else {
 		a = realloc(op->res, n * sizeof(*a));
@@ -146,11 +151,9 @@ void s2pt_op_done(struct s2pt *pt, struct s2pt_op *op)
 		s2pt_spare_drain(pt, S2PT_SPARE_KEEP);
 		pthread_mutex_unlock(&pt->pool_lock);
 	}
-	if (op->res != op->res_small) {
+	if (op->res_cap && op->res != op->res_small)
 		free(op->res);
-		op->res = op->res_small;
-		op->res_cap = S2PT_OP_RES;
-	}
+	op->res_cap = 0;
 }
 
 /* Every op reserves a proven bound first; getting here is a bug in that

@@ -62,9 +62,10 @@ s2pt_kind_of(const struct s2pt_fmt_desc *f, const struct s2pt *pt, uint64_t pte,
 
 /*
  * Change the entry at @ptep from @old, as read, to @new. Racing writers
- * need compare-and-swap; a single writer needs it only where the hardware
- * may set A/D in a present leaf meanwhile (the bits would be lost). The
- * single writer's release store publishes a table as s2pt_pte_write does.
+ * need compare-and-swap; a single writer needs it only to rewrite a
+ * present leaf whose A/D bits the hardware may set meanwhile (they would
+ * be lost; an unmap drops them anyway). The single writer's release store
+ * publishes a table as s2pt_pte_write does.
  * Return: false if the entry no longer holds @old (read it again).
  */
 static s2pt_always_inline bool s2pt_pte_set(const struct s2pt_fmt_desc *f, const struct s2pt *pt,
@@ -72,7 +73,8 @@ static s2pt_always_inline bool s2pt_pte_set(const struct s2pt_fmt_desc *f, const
 					    unsigned level)
 {
 	if (s2pt_shared(pt) ||
-	    (f->hw_bits && s2pt_kind_of(f, pt, old, level) == S2PT_LEAF))
+	    (f->hw_bits && new != s2pt_empty(f, pt, level) &&
+	     s2pt_kind_of(f, pt, old, level) == S2PT_LEAF))
 		return s2pt_pte_cas(ptep, old, new);
 	s2pt_pte_write(ptep, new);
 	return true;
@@ -240,14 +242,12 @@ static s2pt_always_inline int s2pt_walk_range(const struct s2pt_fmt_desc *f, str
 
 /* Operation bookkeeping. */
 
-static inline void s2pt_op_init(struct s2pt_op *op)
+/* Only what the fast paths read: res and gone are set when reserved. */
+static s2pt_always_inline void s2pt_op_init(struct s2pt_op *op)
 {
 	op->inv_start = op->inv_end = 0;
-	op->inv_level = 0;
-	op->nres = op->ngone = op->gone_cap = 0;
-	op->res = op->res_small;
-	op->res_cap = S2PT_OP_RES;
-	op->gone = NULL;
+	op->nres = op->res_cap = 0;
+	op->ngone = op->gone_cap = 0;
 	op->retire = NULL;
 }
 
