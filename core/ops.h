@@ -94,18 +94,16 @@ static s2pt_always_inline int s2pt_edge_reserve(const struct s2pt_fmt_desc *f, s
 }
 
 /* Room for the tables an op over [start, end) can unlink: every table
- * that meets the range, and a single writer knows no more exist than the
- * table holds. */
+ * that meets the range, but no more than the table holds (racing writers
+ * may add some meanwhile: s2pt_op_defer() makes room for those). */
 static s2pt_always_inline uint64_t s2pt_gone_bound(const struct s2pt *pt, uint64_t start,
 						   uint64_t end)
 {
 	uint64_t n = s2pt_map_bound(pt, start, end, start, 0), all = 0;
 
-	if (s2pt_shared(pt))
-		return n;
 	for (unsigned l = 0; l + 1 < pt->levels; l++)
 		all += __atomic_load_n(&pt->table_pages[l], __ATOMIC_RELAXED);
-	return s2pt_min(n, all);
+	return s2pt_min(n, all + (s2pt_shared(pt) ? 64 : 0));
 }
 
 /* map */
@@ -722,7 +720,7 @@ static s2pt_always_inline int s2pt_user_visit(const struct s2pt_fmt_desc *f, str
 		v.table_pa = f->pte_addr(c->old, c->level);
 	}
 	w->ret = w->fn(&v, w->arg);
-	return w->ret ? S2PT_SKIP + 1 : 0;	/* stops the walk; w->ret says why */
+	return w->ret ? S2PT_STOP : 0;	/* stops the walk; w->ret says why */
 }
 
 static s2pt_always_inline int s2pt_do_walk(const struct s2pt_fmt_desc *f, struct s2pt *pt,
@@ -739,7 +737,7 @@ static s2pt_always_inline int s2pt_do_walk(const struct s2pt_fmt_desc *f, struct
 	if (ret)
 		return ret;
 	ret = s2pt_walk_range(f, pt, start, end, flags, s2pt_user_visit, &w);
-	return ret == S2PT_SKIP + 1 ? w.ret : ret;
+	return ret == S2PT_STOP ? w.ret : ret;
 }
 
 static s2pt_always_inline void s2pt_do_free_tree(const struct s2pt_fmt_desc *f, struct s2pt *pt)

@@ -101,6 +101,7 @@ S2PT_HIDDEN bool s2pt_s1_access_ok(unsigned fmt_flags, uint32_t prot, uint32_t a
 S2PT_HIDDEN int s2pt_op_reserve(struct s2pt *pt, struct s2pt_op *op, uint64_t tables,
 				uint64_t gone);
 S2PT_HIDDEN void s2pt_op_done(struct s2pt *pt, struct s2pt_op *op);
+S2PT_HIDDEN void s2pt_op_gone_grow(struct s2pt *pt, struct s2pt_op *op);
 S2PT_HIDDEN void s2pt_op_unreserve(struct s2pt *pt, struct s2pt_op *op);
 S2PT_HIDDEN __attribute__((noreturn)) void s2pt_spare_bound_broken(struct s2pt *pt);
 S2PT_HIDDEN void s2pt_table_release(struct s2pt *pt, void *va, uint64_t pa, unsigned level);

@@ -100,6 +100,16 @@ int s2pt_op_reserve(struct s2pt *pt, struct s2pt_op *op, uint64_t tables, uint64
 	return ret;
 }
 
+/* More room for unlinked tables, mid-op: racing writers added tables to a
+ * subtree this op is unlinking. It cannot stop halfway, so a failure here
+ * (out of heap memory in that race) ends the process, as a broken bound
+ * would. */
+void s2pt_op_gone_grow(struct s2pt *pt, struct s2pt_op *op)
+{
+	if (!s2pt_shared(pt) || s2pt_op_reserve(pt, op, 0, op->gone_cap + 16))
+		s2pt_spare_bound_broken(pt);
+}
+
 /* After the grace period: no reader can still be in these tables. */
 static void s2pt_retire_cb(struct rcu_head *head)
 {

@@ -141,6 +141,7 @@ static s2pt_always_inline bool s2pt_ctx_covered(const struct s2pt_ctx *c)
  * again), anything else to stop the walk with that value. */
 #define S2PT_SKIP 1
 #define S2PT_AGAIN 2
+#define S2PT_STOP 3	/* s2pt_walk()'s visitor said stop: a value of its own */
 
 /* Internal walk flag: the walk changes entries. On an entry holding the
  * locked marker it backs off and descends again from the root: the table
@@ -270,12 +271,13 @@ static s2pt_always_inline void s2pt_op_inv(struct s2pt_op *op, uint64_t addr, ui
 }
 
 /* Unlinked table page: freed after this op's invalidation and a grace
- * period. The op reserved room for every table it can unlink. */
+ * period. The op reserved room for every table it can unlink, unless
+ * racing writers added tables since (then it grows the room). */
 static s2pt_always_inline void s2pt_op_defer(struct s2pt *pt, struct s2pt_op *op, void *va,
 					     uint64_t pa, unsigned level)
 {
 	if (s2pt_unlikely(op->ngone == op->gone_cap))
-		s2pt_spare_bound_broken(pt);
+		s2pt_op_gone_grow(pt, op);
 	op->gone[op->ngone].va = va;
 	op->gone[op->ngone].pa = pa;
 	op->ngone++;
@@ -288,7 +290,7 @@ static s2pt_always_inline void s2pt_op_finish(struct s2pt *pt, struct s2pt_op *o
 {
 	if (op->inv_start != op->inv_end && pt->invalidate)
 		s2pt_invalidate_now(pt, op->inv_start, op->inv_end - op->inv_start, op->inv_level);
-	if (op->nres || op->retire)
+	if (op->nres || op->retire || op->res_cap > S2PT_OP_RES)	/* res from the heap */
 		s2pt_op_done(pt, op);
 }
 
