@@ -33,8 +33,9 @@ static s2pt_always_inline bool s2pt_pte_cas(uint64_t *ptep, uint64_t old, uint64
 					   __ATOMIC_ACQUIRE);
 }
 
-/* Acq_rel for the same reasons: the value returned is final, nobody else
- * changes a slot once it holds the locked marker. */
+/* Acq_rel for the same reasons. The value returned is final unless it is
+ * the locked marker itself: a writer's break-before-make still owns that
+ * slot and stores its new value into it later. */
 static s2pt_always_inline uint64_t s2pt_pte_xchg(uint64_t *ptep, uint64_t new)
 {
 	return __atomic_exchange_n(ptep, new, __ATOMIC_ACQ_REL);
